@@ -1,0 +1,33 @@
+//! `chaoslab build`: runs each `[component.*.build]` command of spin.toml in
+//! its workdir, like `spin build`.
+
+use anyhow::{Context, bail};
+
+use chaoslab_runtime::config::BuildArgs;
+use chaoslab_runtime::manifest;
+
+/// Builds every component that declares a build command.
+pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
+    let manifest = manifest::load(&args.manifest, spin_variable)?;
+    let dir = chaoslab_runtime::app::manifest_dir(&args.manifest);
+    for spec in manifest.components.values() {
+        let Some(build) = &spec.build else { continue };
+        let workdir = dir.join(build.workdir.as_deref().unwrap_or(""));
+        eprintln!("chaoslab build: [component.{}] {}", spec.id, build.command);
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&build.command)
+            .current_dir(&workdir)
+            .status()
+            .with_context(|| format!("running the build of [component.{}] in {}", spec.id, workdir.display()))?;
+        if !status.success() {
+            bail!("{}: [component.{}.build] command failed ({status}): {}", args.manifest.display(), spec.id, build.command);
+        }
+    }
+    Ok(())
+}
+
+/// Spin's environment provider for application variables: `SPIN_VARIABLE_<NAME>`.
+pub fn spin_variable(name: &str) -> Option<String> {
+    std::env::var(format!("SPIN_VARIABLE_{}", name.to_uppercase())).ok()
+}

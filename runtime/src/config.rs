@@ -1,0 +1,130 @@
+//! The `chaoslab` command line: one clap struct per command, every flag with a
+//! `CHAOSLAB_*` environment fallback, validated before anything binds.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chaoslab_sidecar::RedisArgs;
+use clap::{Args, Parser, Subcommand};
+
+/// chaoslab: a chaos-engineering target service (Wasm components + native sidecar).
+#[derive(Debug, Parser)]
+#[command(name = "chaoslab", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve spin.toml's components on the embedded runtime (the default way to run chaoslab).
+    Up(UpArgs),
+    /// Run every `[component.*.build]` command of spin.toml, like `spin build`.
+    Build(BuildArgs),
+}
+
+/// `chaoslab up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// The Spin manifest to serve.
+    #[arg(long, env = "CHAOSLAB_MANIFEST", default_value = "spin.toml")]
+    pub manifest: PathBuf,
+
+    /// Address to listen on; port 0 picks a free port (the bound address is printed).
+    #[arg(long, env = "CHAOSLAB_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Redis connection.
+    #[command(flatten)]
+    pub redis: RedisArgs,
+
+    /// The `redis-server` program started when no Redis URL is configured.
+    #[arg(long, env = "CHAOSLAB_REDIS_SERVER", default_value = "redis-server")]
+    pub redis_server: PathBuf,
+
+    /// Serving limits.
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Directory for wasmtime's compiled-component cache.
+    #[arg(long, env = "CHAOSLAB_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile components on every start instead of caching the result.
+    #[arg(long, env = "CHAOSLAB_NO_CACHE")]
+    pub no_cache: bool,
+}
+
+/// Limits that keep one request, or a flood of them, from taking the service down.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Longest a component may take to answer; past it the request gets 504.
+    #[arg(long, env = "CHAOSLAB_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Most requests in flight at once; beyond it, 503 with Retry-After.
+    #[arg(long, env = "CHAOSLAB_MAX_CONCURRENT", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_concurrent: u32,
+
+    /// Largest linear memory of one component instance, in MiB.
+    #[arg(long, env = "CHAOSLAB_MAX_MEMORY_MB", default_value_t = 128,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_memory_mb: u32,
+
+    /// How long shutdown waits for in-flight requests before exiting anyway.
+    #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+/// `chaoslab build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The Spin manifest whose components to build.
+    #[arg(long, env = "CHAOSLAB_MANIFEST", default_value = "spin.toml")]
+    pub manifest: PathBuf,
+}
+
+impl LimitArgs {
+    /// Checks the durations that clap cannot range-check.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.request_timeout.is_zero() || self.request_timeout > Duration::from_secs(3600) {
+            return Err(format!("--request-timeout must be between 1ms and 1h, got {:?}", self.request_timeout));
+        }
+        if self.shutdown_grace > Duration::from_secs(600) {
+            return Err(format!("--shutdown-grace must be at most 10m, got {:?}", self.shutdown_grace));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_match_the_documented_contract() {
+        let cli = Cli::try_parse_from(["chaoslab", "up"]).unwrap();
+        let Command::Up(up) = cli.command else { panic!("expected up") };
+        assert_eq!(up.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(up.manifest, PathBuf::from("spin.toml"));
+        assert!(up.limits.validate().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_limits_are_rejected() {
+        assert!(Cli::try_parse_from(["chaoslab", "up", "--max-concurrent", "0"]).is_err());
+        let cli = Cli::try_parse_from(["chaoslab", "up", "--request-timeout", "2h"]).unwrap();
+        let Command::Up(up) = cli.command else { panic!("expected up") };
+        assert!(up.limits.validate().unwrap_err().contains("--request-timeout"));
+    }
+}

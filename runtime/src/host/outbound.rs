@@ -1,0 +1,145 @@
+//! Outbound HTTP policy: a component may only reach the hosts listed in its
+//! `allowed_outbound_hosts`; everything else is denied with the WASI
+//! `HTTP-request-denied` error, before any connection is made.
+
+use std::sync::Arc;
+
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// One `allowed_outbound_hosts` entry: `scheme://host[:port]`, where each of
+/// scheme, host and port may be `*`, and the host may be `*.suffix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedHost {
+    /// `http`, `https` or `*`.
+    scheme: String,
+    /// Lower-case host, `*`, or `*.example.com`.
+    host: String,
+    /// A port, or `None` for any port.
+    port: Option<u16>,
+}
+
+impl AllowedHost {
+    /// Parses an entry; the error says what is wrong with it.
+    pub fn parse(entry: &str) -> Result<Self, String> {
+        let (scheme, rest) = entry
+            .split_once("://")
+            .ok_or_else(|| format!("{entry:?} must look like scheme://host[:port]"))?;
+        if !matches!(scheme, "http" | "https" | "*") {
+            return Err(format!("{entry:?}: scheme must be http, https or *"));
+        }
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((_, "*")) => (rest.rsplit_once(':').map(|(h, _)| h).unwrap_or(rest), None),
+            Some((h, p)) => {
+                let port = p.parse().map_err(|_| format!("{entry:?}: invalid port {p:?}"))?;
+                (h, Some(port))
+            }
+            None if scheme == "*" => (rest, None),
+            None => (rest, Some(if scheme == "https" { 443 } else { 80 })),
+        };
+        if host.is_empty() || host.contains('/') {
+            return Err(format!("{entry:?}: invalid host {host:?}"));
+        }
+        Ok(Self { scheme: scheme.to_owned(), host: host.to_ascii_lowercase(), port })
+    }
+
+    fn allows(&self, scheme: &str, host: &str, port: u16) -> bool {
+        let host_ok = match self.host.strip_prefix("*.") {
+            _ if self.host == "*" => true,
+            Some(suffix) => host.strip_suffix(suffix).is_some_and(|h| h.ends_with('.')),
+            None => self.host == host,
+        };
+        (self.scheme == "*" || self.scheme == scheme) && host_ok && self.port.is_none_or(|p| p == port)
+    }
+}
+
+/// The hosts one component may reach. Shared by all its requests.
+#[derive(Debug, Clone, Default)]
+pub struct OutboundPolicy {
+    /// Parsed `allowed_outbound_hosts`.
+    allowed: Arc<[AllowedHost]>,
+}
+
+impl OutboundPolicy {
+    /// A policy allowing exactly `allowed`.
+    pub fn new(allowed: Vec<AllowedHost>) -> Self {
+        Self { allowed: allowed.into() }
+    }
+
+    /// True when a request to this URI may be sent.
+    pub fn allows(&self, uri: &http::Uri) -> bool {
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let Some(host) = uri.host() else { return false };
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+        let port = uri.port_u16().unwrap_or(if scheme == "https" { 443 } else { 80 });
+        self.allowed.iter().any(|a| a.allows(scheme, &host, port))
+    }
+}
+
+impl WasiHttpHooks for OutboundPolicy {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError>,
+            > + Send,
+    > {
+        drop(fut);
+        let allowed = self.allows(request.uri());
+        Box::new(async move {
+            if !allowed {
+                tracing::warn!(uri = %request.uri(), "outbound request denied: host not in allowed_outbound_hosts");
+                return Err(HttpError::HttpRequestDenied);
+            }
+            use http_body_util::BodyExt;
+            let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((res.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(entries: &[&str]) -> OutboundPolicy {
+        OutboundPolicy::new(entries.iter().map(|e| AllowedHost::parse(e).unwrap()).collect())
+    }
+
+    fn uri(s: &str) -> http::Uri {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn exact_entry_allows_only_that_origin() {
+        let p = policy(&["http://127.0.0.1:7070"]);
+        assert!(p.allows(&uri("http://127.0.0.1:7070/v1/store/incr")));
+        assert!(!p.allows(&uri("http://127.0.0.1:7071/")));
+        assert!(!p.allows(&uri("https://127.0.0.1:7070/")));
+        assert!(!p.allows(&uri("http://example.com/")));
+    }
+
+    #[test]
+    fn default_ports_and_wildcards() {
+        let p = policy(&["https://*.example.com", "http://localhost:*"]);
+        assert!(p.allows(&uri("https://api.example.com/")));
+        assert!(!p.allows(&uri("https://example.com/")));
+        assert!(!p.allows(&uri("https://api.example.com:8443/")));
+        assert!(p.allows(&uri("http://localhost:1234/")));
+    }
+
+    #[test]
+    fn empty_policy_denies_everything() {
+        assert!(!OutboundPolicy::default().allows(&uri("http://127.0.0.1/")));
+    }
+
+    #[test]
+    fn bad_entries_are_rejected() {
+        assert!(AllowedHost::parse("127.0.0.1:80").is_err());
+        assert!(AllowedHost::parse("ftp://x").is_err());
+        assert!(AllowedHost::parse("http://x:abc").is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! `chaoslab-runtime`: the embedded, Spin-compatible runtime on wasmtime.
+//!
+//! It serves the same `spin.toml` the Spin CLI would, and links the
+//! components' `chaoslab:sidecar` imports in-process to the sidecar library.
+//!
+//! # Layout
+//! - [`config`]: the `chaoslab` command line (clap, `CHAOSLAB_*` env fallbacks).
+//! - [`manifest`]: `spin.toml` model, validation, variables, routes.
+//! - [`engine`]: the wasmtime engine (pooling, epochs, cache) and epoch ticker.
+//! - [`host`]: per-request host state, outbound policy, in-process sidecar link.
+//! - [`app`]: components compiled and pre-instantiated once, behind a router.
+//! - [`server`]: accept loop, per-request handling, graceful shutdown.
+//! - [`redis_child`]: the `redis-server` child of the embedded default.
+
+pub mod app;
+pub mod config;
+pub mod engine;
+pub mod host;
+pub mod manifest;
+pub mod redis_child;
+pub mod server;

@@ -1,0 +1,24 @@
+//! The `chaoslab` binary: `chaoslab up` serves spin.toml on the embedded
+//! runtime; `chaoslab build` runs the components' build commands.
+
+mod cli;
+
+use clap::Parser;
+
+use chaoslab_runtime::config::{Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    cli::init_logging();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Up(args) => cli::up::run(args),
+        Command::Build(args) => cli::build::run(&args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("chaoslab: error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! One HTTP request: route it, run the component in a fresh `Store` under the
+//! request deadline, and turn every failure into a clear HTTP answer. A guest
+//! that traps or loops costs its own request only.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use tokio::sync::Semaphore;
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use super::problem::{overloaded, problem};
+use crate::app::{App, LoadedComponent};
+use crate::host::HostState;
+use crate::manifest::RouteMatch;
+use chaoslab_sidecar::Store as SidecarStore;
+
+/// Limits applied to every request.
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    /// Longest a component may take to answer (and stream its body).
+    pub timeout: Duration,
+    /// Most requests in flight; beyond, `503` with `Retry-After`.
+    pub max_concurrent: usize,
+    /// Largest linear memory one instance may grow to.
+    pub max_memory_bytes: usize,
+}
+
+/// Serves requests for one [`App`]. Shared by all connections.
+pub struct Handler {
+    /// The engine the app was compiled with.
+    engine: Engine,
+    /// Routes and compiled components.
+    app: App,
+    /// The sidecar's store, linked into every instance.
+    sidecar: SidecarStore,
+    /// Request limits.
+    limits: RequestLimits,
+    /// One permit per request in flight.
+    permits: Arc<Semaphore>,
+}
+
+/// Why a guest did not produce a response.
+enum GuestFailure {
+    /// Trapped or failed to instantiate.
+    Trap(wasmtime::Error),
+    /// Ran past the request timeout.
+    Timeout,
+    /// Returned without setting a response.
+    NoResponse,
+}
+
+impl Handler {
+    /// A handler for `app`.
+    pub fn new(engine: Engine, app: App, sidecar: SidecarStore, limits: RequestLimits) -> Self {
+        let permits = Arc::new(Semaphore::new(limits.max_concurrent));
+        Self { engine, app, sidecar, limits, permits }
+    }
+
+    /// Answers one request; never fails.
+    pub async fn handle(&self, mut req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return overloaded(self.limits.max_concurrent);
+        };
+        let path = req.uri().path().to_owned();
+        let Some((matched, component)) = self.app.route(&path) else {
+            return problem(StatusCode::NOT_FOUND, &format!("no route matches {path}"));
+        };
+        set_spin_headers(&mut req, &matched, client);
+        let component = component.clone();
+        match self.run_guest(&component, req, permit).await {
+            Ok(resp) => resp,
+            Err(GuestFailure::Timeout) => {
+                tracing::warn!(component = %component.id, path, timeout = ?self.limits.timeout, "component timed out");
+                problem(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    &format!("component {} did not answer within {:?}", component.id, self.limits.timeout),
+                )
+            }
+            Err(GuestFailure::Trap(err)) => {
+                tracing::warn!(component = %component.id, path, error = format!("{err:?}"), "component trapped");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("component {} failed", component.id))
+            }
+            Err(GuestFailure::NoResponse) => {
+                tracing::warn!(component = %component.id, path, "component returned no response");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("component {} sent no response", component.id))
+            }
+        }
+    }
+
+    async fn run_guest(
+        &self,
+        component: &Arc<LoadedComponent>,
+        req: Request<Incoming>,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<Response<HyperOutgoingBody>, GuestFailure> {
+        let mut wasi = WasiCtx::builder();
+        wasi.envs(&component.env).inherit_stdout().inherit_stderr();
+        let state = HostState::new(
+            wasi.build(),
+            component.outbound.clone(),
+            self.sidecar.clone(),
+            self.limits.max_memory_bytes,
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req).map_err(GuestFailure::Trap)?;
+        let outparam = store.data_mut().http().new_response_outparam(sender).map_err(GuestFailure::Trap)?;
+        let pre = component.pre.clone();
+        let timeout = self.limits.timeout;
+        // The guest runs in its own task: it may keep streaming the body after
+        // the response head is sent. The permit lives as long as the guest.
+        let task = tokio::spawn(async move {
+            let _permit = permit;
+            tokio::time::timeout(timeout, async move {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
+            })
+            .await
+        });
+        match receiver.await {
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(code)) => Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest answered with error {code:?}")))),
+            Err(_dropped) => match task.await {
+                Ok(Ok(Ok(()))) => Err(GuestFailure::NoResponse),
+                Ok(Ok(Err(trap))) => Err(GuestFailure::Trap(trap)),
+                Ok(Err(_elapsed)) => Err(GuestFailure::Timeout),
+                Err(join) => Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest task failed: {join}")))),
+            },
+        }
+    }
+}
+
+/// Adds the headers Spin gives every component (`spin-full-url`,
+/// `spin-path-info`, `spin-matched-route`, …), and a `Host` if missing.
+fn set_spin_headers(req: &mut Request<Incoming>, matched: &RouteMatch<'_>, client: SocketAddr) {
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
+    let route = matched.route.as_str();
+    let component_route = route.trim_end_matches("/...").to_owned();
+    let mut headers: Vec<(String, String)> = vec![
+        ("spin-full-url".into(), format!("http://{host}{path_and_query}")),
+        ("spin-path-info".into(), matched.path_info.clone()),
+        ("spin-matched-route".into(), route.to_owned()),
+        ("spin-raw-component-route".into(), route.to_owned()),
+        ("spin-component-route".into(), component_route),
+        ("spin-base-path".into(), "/".into()),
+        ("spin-client-addr".into(), client.to_string()),
+    ];
+    headers.extend(matched.params.iter().map(|(k, v)| (format!("spin-path-match-{k}"), v.clone())));
+    let map = req.headers_mut();
+    if !map.contains_key(http::header::HOST) {
+        map.insert(http::header::HOST, HeaderValue::from_static("localhost"));
+    }
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            map.insert(name, value);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! [`StoreError`]: why a store call failed, typed by cause.
+
+use std::time::Duration;
+
+/// The result of a store call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Why a store call failed. Each variant matches one case of the WIT
+/// `store.error` variant; the redis-rs cause is kept as the error source.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Redis cannot be reached: not connected yet, refused, reset, dropped.
+    #[error("redis unavailable: {0}")]
+    Unavailable(#[source] redis::RedisError),
+    /// The call did not finish within the call deadline.
+    #[error("redis did not answer within {after:?}")]
+    Timeout {
+        /// The deadline that passed.
+        after: Duration,
+    },
+    /// Redis refused the credentials or the permission (NOAUTH, WRONGPASS, NOPERM).
+    #[error("redis denied access: {0}")]
+    Denied(#[source] redis::RedisError),
+    /// Redis answered with another error, or the reply had an unexpected type.
+    #[error("redis error: {0}")]
+    Other(#[source] redis::RedisError),
+    /// The configuration cannot work (bad URL, unsupported scheme).
+    #[error("invalid redis configuration: {0}")]
+    Config(#[source] redis::RedisError),
+}
+
+impl StoreError {
+    /// True when Redis could not be reached (retrying later may work).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
+    /// True when the call ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// True when Redis refused the credentials or the command.
+    pub fn is_denied(&self) -> bool {
+        matches!(self, Self::Denied(_))
+    }
+}
+
+impl From<redis::RedisError> for StoreError {
+    fn from(err: redis::RedisError) -> Self {
+        use redis::{ErrorKind, ServerErrorKind};
+        let auth_code = matches!(err.code(), Some("NOAUTH" | "WRONGPASS" | "NOPERM"));
+        match err.kind() {
+            ErrorKind::AuthenticationFailed | ErrorKind::Server(ServerErrorKind::NoPerm) => {
+                Self::Denied(err)
+            }
+            _ if auth_code => Self::Denied(err),
+            ErrorKind::InvalidClientConfig => Self::Config(err),
+            ErrorKind::Io | ErrorKind::Client | ErrorKind::Server(ServerErrorKind::BusyLoading) => {
+                Self::Unavailable(err)
+            }
+            _ if err.is_connection_dropped() || err.is_connection_refusal() => {
+                Self::Unavailable(err)
+            }
+            _ => Self::Other(err),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redis::{ErrorKind, RedisError};
+
+    fn err(kind: ErrorKind, detail: &'static str) -> RedisError {
+        RedisError::from((kind, "test", detail.to_owned()))
+    }
+
+    #[test]
+    fn io_errors_are_unavailable() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        assert!(StoreError::from(RedisError::from(io)).is_unavailable());
+    }
+
+    #[test]
+    fn auth_failures_are_denied() {
+        assert!(StoreError::from(err(ErrorKind::AuthenticationFailed, "WRONGPASS")).is_denied());
+    }
+
+    #[test]
+    fn wrong_type_is_other() {
+        let e = StoreError::from(err(ErrorKind::UnexpectedReturnType, "not an integer"));
+        assert!(matches!(e, StoreError::Other(_)));
+        assert!(!e.is_unavailable() && !e.is_timeout() && !e.is_denied());
+    }
+
+    #[test]
+    fn bad_config_is_config() {
+        assert!(matches!(
+            StoreError::from(err(ErrorKind::InvalidClientConfig, "bad url")),
+            StoreError::Config(_)
+        ));
+    }
+
+    #[test]
+    fn timeout_keeps_its_deadline() {
+        let e = StoreError::Timeout { after: Duration::from_millis(250) };
+        assert!(e.is_timeout());
+        assert_eq!(e.to_string(), "redis did not answer within 250ms");
+    }
+}

@@ -1,0 +1,22 @@
+//! `chaoslab-sidecar`: the native half of chaoslab.
+//!
+//! The sandboxed Wasm components reach the outside world only through the
+//! `chaoslab:sidecar` WIT contract (`wit/sidecar.wit`); this crate is the host
+//! side of that contract. The embedded runtime links it in-process; under the
+//! Spin CLI it runs as its own process.
+//!
+//! # Layout
+//! - [`config`]: the Redis settings, as a clap `Args` struct shared by every
+//!   binary that owns a Redis connection (`CHAOSLAB_REDIS_*` env fallbacks).
+//! - [`store`]: [`Store`], the Redis connection (redis-rs `ConnectionManager`:
+//!   multiplexed, reconnecting) with every call under a hard deadline.
+//! - [`error`]: [`StoreError`], typed by cause, with predicates and the
+//!   mapping from redis-rs errors.
+
+pub mod config;
+pub mod error;
+pub mod store;
+
+pub use config::RedisArgs;
+pub use error::{StoreError, StoreResult};
+pub use store::Store;
