@@ -1,1 +1,22 @@
-//! placeholder
+//! `chaoslab-tests`: test support for chaoslab's integration and end-to-end
+//! tests, and the tests themselves (`tests/tests/*.rs`).
+//!
+//! Real parts only: a real `redis-server` per test, the real `chaoslab`
+//! binary, components compiled from source.
+//!
+//! # Layout
+//! - [`artifacts`]: builds the `chaoslab` binary and the components once per
+//!   test process and says where they are.
+//! - [`redis_server`]: [`RedisServer`], a `redis-server` child on a free port
+//!   that tests can kill, restart, freeze and thaw.
+//! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`.
+//! - [`http`]: a small HTTP client returning status, headers and body.
+
+pub mod artifacts;
+pub mod chaoslab;
+pub mod http;
+pub mod redis_server;
+
+pub use chaoslab::Chaoslab;
+pub use http::{HttpResponse, get, request};
+pub use redis_server::RedisServer;

@@ -24,7 +24,9 @@ async fn handle(req: Request) -> Response {
             .unwrap_or_default()
             .to_owned()
     };
-    match req.path() {
+    // The route is `/test/...`; Spin passes the rest of the path here.
+    let path_info = req.header("spin-path-info").and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    match path_info.as_str() {
         "/trap" => panic!("test guest asked to trap"),
         "/loop" => {
             let mut n: u64 = 0;

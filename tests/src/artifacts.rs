@@ -1,0 +1,57 @@
+//! Where the binaries and components under test live, built once per test
+//! process from the current sources (cargo makes the rebuild a no-op when
+//! nothing changed).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The cargo target directory of this build.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The main `spin.toml`.
+pub fn app_manifest() -> PathBuf {
+    workspace_root().join("spin.toml")
+}
+
+/// The test manifest: the api component plus the misbehaving test guest.
+pub fn test_manifest() -> PathBuf {
+    workspace_root().join("tests/fixtures/spin.toml")
+}
+
+/// Shared compiled-component cache for all test runs.
+pub fn cache_dir() -> PathBuf {
+    target_dir().join("chaoslab-test-cache")
+}
+
+/// The `chaoslab` binary, built (with the components) on first use.
+pub fn chaoslab_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        run(Command::new(env!("CARGO")).args(["build", "--release", "--locked", "-p", "chaoslab-runtime", "--bin", "chaoslab"]));
+        let bin = target_dir().join("release/chaoslab");
+        for manifest in [app_manifest(), test_manifest()] {
+            run(Command::new(&bin).arg("build").arg("--manifest").arg(manifest));
+        }
+        bin
+    })
+}
+
+/// A sibling binary of the workspace built in the release profile (e.g. the
+/// benchmark baseline).
+pub fn release_bin(package: &str, name: &str) -> PathBuf {
+    run(Command::new(env!("CARGO")).args(["build", "--release", "--locked", "-p", package, "--bin", name]));
+    target_dir().join("release").join(name)
+}
+
+fn run(cmd: &mut Command) {
+    let status = cmd.current_dir(workspace_root()).status().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed with {status}");
+}

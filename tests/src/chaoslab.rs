@@ -1,0 +1,192 @@
+//! [`Chaoslab`]: the real `chaoslab up` binary, started on `127.0.0.1:0`; its
+//! address is read from the readiness line on stderr, which it keeps
+//! collecting for log assertions. Killed on drop.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::artifacts;
+use crate::http::{HttpResponse, get};
+
+/// How long `chaoslab up` may take to print its readiness line.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// The readiness line's prefix.
+const READY_PREFIX: &str = "chaoslab listening on http://";
+
+/// A running `chaoslab up`.
+pub struct Chaoslab {
+    /// The process (None once reaped).
+    child: Option<Child>,
+    /// The address it bound.
+    addr: SocketAddr,
+    /// Everything it wrote to stderr so far.
+    log: Arc<Mutex<String>>,
+}
+
+/// How to start `chaoslab up`.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    /// `--manifest`.
+    manifest: PathBuf,
+    /// Extra command-line arguments.
+    args: Vec<String>,
+    /// Extra environment.
+    env: Vec<(String, String)>,
+}
+
+/// `chaoslab up` exited before it was ready.
+#[derive(Debug)]
+pub struct StartFailure {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Its stderr.
+    pub stderr: String,
+}
+
+impl Builder {
+    /// Serves `manifest`.
+    pub fn manifest(mut self, manifest: impl Into<PathBuf>) -> Self {
+        self.manifest = manifest.into();
+        self
+    }
+
+    /// Adds command-line arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: Into<String>>(mut self, args: I) -> Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Uses this Redis.
+    pub fn redis(self, url: &str) -> Self {
+        self.args(["--redis-url", url])
+    }
+
+    /// Adds an environment variable.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Starts it and waits for the readiness line; panics if it fails.
+    pub fn start(self) -> Chaoslab {
+        match self.try_start() {
+            Ok(app) => app,
+            Err(failure) => panic!("chaoslab up exited with {}:\n{}", failure.status, failure.stderr),
+        }
+    }
+
+    /// Starts it; `Err` with its status and stderr if it exits before ready.
+    pub fn try_start(self) -> Result<Chaoslab, StartFailure> {
+        let mut cmd = Command::new(artifacts::chaoslab_bin());
+        cmd.arg("up")
+            .arg("--manifest")
+            .arg(&self.manifest)
+            .args(["--listen", "127.0.0.1:0"])
+            .arg("--cache-dir")
+            .arg(artifacts::cache_dir())
+            .args(&self.args)
+            .env("CHAOSLAB_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("CHAOSLAB_") && key != "CHAOSLAB_LOG" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        let mut child = cmd.spawn().expect("spawn chaoslab");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix(READY_PREFIX) {
+                    let _ = ready_tx.send(rest.trim_end_matches('/').to_owned());
+                }
+                let mut log = sink.lock().expect("log lock");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let start = Instant::now();
+        loop {
+            if let Ok(addr) = ready_rx.recv_timeout(Duration::from_millis(20)) {
+                let addr = addr.parse().expect("readiness line holds an address");
+                return Ok(Chaoslab { child: Some(child), addr, log });
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                std::thread::sleep(Duration::from_millis(50)); // let the reader drain stderr
+                let stderr = log.lock().expect("log lock").clone();
+                return Err(StartFailure { status, stderr });
+            }
+            assert!(start.elapsed() < START_TIMEOUT, "chaoslab up not ready within {START_TIMEOUT:?}");
+        }
+    }
+}
+
+impl Chaoslab {
+    /// A builder serving the test manifest (api + test guest).
+    pub fn builder() -> Builder {
+        Builder { manifest: artifacts::test_manifest(), args: Vec::new(), env: Vec::new() }
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `GET path` (5 s deadline; panics if no answer).
+    pub async fn get(&self, path: &str) -> HttpResponse {
+        get(&self.url(path), Duration::from_secs(5)).await.unwrap_or_else(|e| panic!("GET {path}: {e:#}"))
+    }
+
+    /// Its stderr so far.
+    pub fn logs(&self) -> String {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// Sends SIGTERM.
+    pub fn sigterm(&self) {
+        let child = self.child.as_ref().expect("running");
+        let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+        // SAFETY: plain kill(2) on our own child's pid; no memory is involved.
+        #[allow(unsafe_code)]
+        let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
+        assert_eq!(rc, 0, "kill failed: {}", std::io::Error::last_os_error());
+    }
+
+    /// Waits for exit; panics after `timeout`.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let child = self.child.as_mut().expect("running");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.child = None;
+                return status;
+            }
+            assert!(start.elapsed() < timeout, "chaoslab did not exit within {timeout:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Chaoslab {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The visit counter and health check, end to end: real binary, real Redis,
+//! the api component compiled from source.
+
+use std::collections::HashMap;
+
+use chaoslab_tests::{Chaoslab, RedisServer};
+
+#[tokio::test]
+async fn counter_increments_and_matches_the_value_in_redis() {
+    let redis = RedisServer::start();
+    let app = Chaoslab::builder().redis(&redis.url()).start();
+    for expected in 1..=5 {
+        let resp = app.get("/").await;
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        assert_eq!(resp.header("content-type"), Some("application/json"));
+        let body = resp.json();
+        assert_eq!(body["visits"], expected);
+        assert!(body["message"].is_string());
+        assert!(body["replica"].as_str().is_some_and(|r| !r.is_empty()));
+    }
+    assert_eq!(redis.get_int("chaoslab:visits"), 5);
+}
+
+#[tokio::test]
+async fn replica_comes_from_container_apps_env() {
+    let redis = RedisServer::start();
+    let app = Chaoslab::builder().redis(&redis.url()).env("CONTAINER_APP_REPLICA_NAME", "chaoslab--rev1-abc").start();
+    assert_eq!(app.get("/").await.json()["replica"], "chaoslab--rev1-abc");
+    assert_eq!(app.get("/health").await.json()["replica"], "chaoslab--rev1-abc");
+}
+
+#[tokio::test]
+async fn health_is_200_with_redis_latency() {
+    let redis = RedisServer::start();
+    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let resp = app.get("/health").await;
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let body = resp.json();
+    assert_eq!(body["status"], "healthy");
+    assert!(body["redis"]["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0 && ms < 500.0), "{body}");
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405() {
+    let redis = RedisServer::start();
+    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let resp = app.get("/nope").await;
+    assert_eq!(resp.status, 404);
+    assert_eq!(resp.header("content-type"), Some("application/problem+json"));
+    assert_eq!(resp.json()["status"], 404);
+
+    let resp = chaoslab_tests::request(http::Method::POST, &app.url("/"), &[], bytes::Bytes::new(), std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 405);
+    assert_eq!(resp.header("allow"), Some("GET"));
+    assert_eq!(resp.header("content-type"), Some("application/problem+json"));
+    assert_eq!(redis.get_int("chaoslab:visits"), 0, "a rejected request must not count");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_requests_lose_nothing() {
+    let redis = RedisServer::start();
+    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let url = app.url("/");
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { chaoslab_tests::get(url, std::time::Duration::from_secs(30)).await })
+        })
+        .collect();
+    let mut statuses: HashMap<u16, usize> = HashMap::new();
+    let mut visits = Vec::new();
+    for task in tasks {
+        let resp = task.await.unwrap().expect("every request is answered");
+        *statuses.entry(resp.status).or_default() += 1;
+        if resp.status == 200 {
+            visits.push(resp.json()["visits"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(statuses.get(&200), Some(&200), "statuses: {statuses:?}");
+    visits.sort_unstable();
+    assert_eq!(visits, (1..=200).collect::<Vec<_>>(), "each request saw a distinct count");
+    assert_eq!(redis.get_int("chaoslab:visits"), 200);
+}
