@@ -51,17 +51,13 @@ impl From<redis::RedisError> for StoreError {
         use redis::{ErrorKind, ServerErrorKind};
         let auth_code = matches!(err.code(), Some("NOAUTH" | "WRONGPASS" | "NOPERM"));
         match err.kind() {
-            ErrorKind::AuthenticationFailed | ErrorKind::Server(ServerErrorKind::NoPerm) => {
-                Self::Denied(err)
-            }
+            ErrorKind::AuthenticationFailed | ErrorKind::Server(ServerErrorKind::NoPerm) => Self::Denied(err),
             _ if auth_code => Self::Denied(err),
             ErrorKind::InvalidClientConfig => Self::Config(err),
             ErrorKind::Io | ErrorKind::Client | ErrorKind::Server(ServerErrorKind::BusyLoading) => {
                 Self::Unavailable(err)
             }
-            _ if err.is_connection_dropped() || err.is_connection_refusal() => {
-                Self::Unavailable(err)
-            }
+            _ if err.is_connection_dropped() || err.is_connection_refusal() => Self::Unavailable(err),
             _ => Self::Other(err),
         }
     }
@@ -96,10 +92,7 @@ mod tests {
 
     #[test]
     fn bad_config_is_config() {
-        assert!(matches!(
-            StoreError::from(err(ErrorKind::InvalidClientConfig, "bad url")),
-            StoreError::Config(_)
-        ));
+        assert!(matches!(StoreError::from(err(ErrorKind::InvalidClientConfig, "bad url")), StoreError::Config(_)));
     }
 
     #[test]

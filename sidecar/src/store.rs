@@ -45,8 +45,7 @@ impl Store {
             .set_response_timeout(Some(args.call_timeout))
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_max_delay(RECONNECT_MAX_DELAY);
-        let conn = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(StoreError::Config)?;
+        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(StoreError::Config)?;
         let store = Self { conn, call_timeout: args.call_timeout, target };
         store.warm_up();
         Ok(store)
@@ -88,8 +87,7 @@ impl Store {
     pub async fn ping(&self) -> StoreResult<Duration> {
         let mut conn = self.conn.clone();
         let start = Instant::now();
-        self.bounded(async move { redis::cmd("PING").query_async::<()>(&mut conn).await })
-            .await?;
+        self.bounded(async move { redis::cmd("PING").query_async::<()>(&mut conn).await }).await?;
         Ok(start.elapsed())
     }
 

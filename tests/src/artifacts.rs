@@ -35,7 +35,15 @@ pub fn cache_dir() -> PathBuf {
 pub fn chaoslab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        run(Command::new(env!("CARGO")).args(["build", "--release", "--locked", "-p", "chaoslab-runtime", "--bin", "chaoslab"]));
+        run(Command::new(env!("CARGO")).args([
+            "build",
+            "--release",
+            "--locked",
+            "-p",
+            "chaoslab-runtime",
+            "--bin",
+            "chaoslab",
+        ]));
         let bin = target_dir().join("release/chaoslab");
         for manifest in [app_manifest(), test_manifest()] {
             run(Command::new(&bin).arg("build").arg("--manifest").arg(manifest));

@@ -40,7 +40,8 @@ impl RedisServer {
     /// Starts a server with extra `redis-server` arguments.
     pub fn start_with_args(extra: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("chaoslab-test-redis-").tempdir().expect("tempdir");
-        let mut server = Self { child: None, port: 0, dir, extra_args: extra.iter().map(|s| (*s).to_owned()).collect() };
+        let mut server =
+            Self { child: None, port: 0, dir, extra_args: extra.iter().map(|s| (*s).to_owned()).collect() };
         for attempt in 1..=START_ATTEMPTS {
             server.port = free_port();
             match server.spawn() {

@@ -49,9 +49,15 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
     assert_eq!(resp.header("content-type"), Some("application/problem+json"));
     assert_eq!(resp.json()["status"], 404);
 
-    let resp = chaoslab_tests::request(http::Method::POST, &app.url("/"), &[], bytes::Bytes::new(), std::time::Duration::from_secs(5))
-        .await
-        .unwrap();
+    let resp = chaoslab_tests::request(
+        http::Method::POST,
+        &app.url("/"),
+        &[],
+        bytes::Bytes::new(),
+        std::time::Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
     assert_eq!(resp.status, 405);
     assert_eq!(resp.header("allow"), Some("GET"));
     assert_eq!(resp.header("content-type"), Some("application/problem+json"));

@@ -46,9 +46,14 @@ async fn outbound_requests_reach_only_allowed_hosts() {
         loop {
             let (stream, _) = allowed.accept().await.unwrap();
             let service = hyper::service::service_fn(|_req| async {
-                Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from("ok"))))
+                Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+                    "ok",
+                ))))
             });
-            tokio::spawn(hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
         }
     });
     // ... and one it is not.

@@ -45,7 +45,10 @@ fn unreadable_manifest_is_a_clear_error() {
 fn unknown_component_is_a_clear_error() {
     let (_dir, path) = manifest(&api_manifest("[[trigger.http]]\nroute = \"/x\"\ncomponent = \"nope\"\n"));
     let err = start_fails(Chaoslab::builder().manifest(&path).redis("redis://127.0.0.1:1"));
-    assert!(err.contains(&format!("{}: [[trigger.http]] route \"/x\" component: no component \"nope\"", path.display())), "{err}");
+    assert!(
+        err.contains(&format!("{}: [[trigger.http]] route \"/x\" component: no component \"nope\"", path.display())),
+        "{err}"
+    );
 }
 
 #[test]

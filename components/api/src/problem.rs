@@ -28,11 +28,7 @@ pub fn not_found(path: &str) -> Response {
 
 /// `405` with the `Allow` header naming the method the route accepts.
 pub fn method_not_allowed(method: &Method, allow: &str) -> Response {
-    let mut resp = problem(
-        405,
-        "Method Not Allowed",
-        &format!("{method} is not allowed here; use {allow}"),
-    );
+    let mut resp = problem(405, "Method Not Allowed", &format!("{method} is not allowed here; use {allow}"));
     resp.set_header("allow", allow);
     resp
 }

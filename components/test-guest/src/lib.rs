@@ -18,11 +18,7 @@ use spin_sdk::http_component;
 async fn handle(req: Request) -> Response {
     let query = req.query().to_owned();
     let param = |name: &str| {
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-            .unwrap_or_default()
-            .to_owned()
+        query.split('&').find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=')).unwrap_or_default().to_owned()
     };
     // The route is `/test/...`; Spin passes the rest of the path here.
     let path_info = req.header("spin-path-info").and_then(|v| v.as_str()).unwrap_or("").to_owned();

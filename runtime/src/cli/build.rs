@@ -21,7 +21,12 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
             .status()
             .with_context(|| format!("running the build of [component.{}] in {}", spec.id, workdir.display()))?;
         if !status.success() {
-            bail!("{}: [component.{}.build] command failed ({status}): {}", args.manifest.display(), spec.id, build.command);
+            bail!(
+                "{}: [component.{}.build] command failed ({status}): {}",
+                args.manifest.display(),
+                spec.id,
+                build.command
+            );
         }
     }
     Ok(())

@@ -87,9 +87,10 @@ fn host_env() -> Vec<(String, String)> {
     if let Ok(replica) = std::env::var("CONTAINER_APP_REPLICA_NAME") {
         env.push(("CONTAINER_APP_REPLICA_NAME".to_owned(), replica));
     }
-    let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).or_else(|| {
-        std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned())
-    });
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()));
     if let Some(host) = host {
         env.push(("HOSTNAME".to_owned(), host));
     }

@@ -21,9 +21,8 @@ pub struct AllowedHost {
 impl AllowedHost {
     /// Parses an entry; the error says what is wrong with it.
     pub fn parse(entry: &str) -> Result<Self, String> {
-        let (scheme, rest) = entry
-            .split_once("://")
-            .ok_or_else(|| format!("{entry:?} must look like scheme://host[:port]"))?;
+        let (scheme, rest) =
+            entry.split_once("://").ok_or_else(|| format!("{entry:?} must look like scheme://host[:port]"))?;
         if !matches!(scheme, "http" | "https" | "*") {
             return Err(format!("{entry:?}: scheme must be http, https or *"));
         }
@@ -84,7 +83,10 @@ impl WasiHttpHooks for OutboundPolicy {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> Box<
         dyn Future<
-                Output = Result<(http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>), HttpError>,
+                Output = Result<
+                    (http::Response<WasiBody>, Box<dyn Future<Output = Result<(), HttpError>> + Send>),
+                    HttpError,
+                >,
             > + Send,
     > {
         drop(fut);

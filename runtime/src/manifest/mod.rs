@@ -76,17 +76,12 @@ pub enum ManifestError {
 /// Loads and validates a manifest. `variable` looks up provider values of
 /// application variables (Spin's `SPIN_VARIABLE_<NAME>`).
 pub fn load(path: &Path, variable: impl Fn(&str) -> Option<String>) -> Result<AppManifest, ManifestError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read { path: path.to_owned(), source })?;
     parse(path, &text, variable)
 }
 
 /// Validates manifest text as if read from `path`.
-pub fn parse(
-    path: &Path,
-    text: &str,
-    variable: impl Fn(&str) -> Option<String>,
-) -> Result<AppManifest, ManifestError> {
+pub fn parse(path: &Path, text: &str, variable: impl Fn(&str) -> Option<String>) -> Result<AppManifest, ManifestError> {
     let invalid = |field: String, message: String| ManifestError::Invalid { path: path.to_owned(), field, message };
     let manifest: model::Manifest = toml::from_str(text)
         .map_err(|source| ManifestError::Parse { path: path.to_owned(), source: Box::new(source) })?;
@@ -96,7 +91,8 @@ pub fn parse(
             format!("is {}, but only version 2 is supported", manifest.spin_manifest_version),
         ));
     }
-    let values = vars::resolve(&manifest.variables, variable).map_err(|(name, msg)| invalid(format!("[variables] {name}"), msg))?;
+    let values = vars::resolve(&manifest.variables, variable)
+        .map_err(|(name, msg)| invalid(format!("[variables] {name}"), msg))?;
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
 
     let mut components = BTreeMap::new();
@@ -111,13 +107,16 @@ pub fn parse(
             vars::expand(template, &values)
                 .map_err(|msg| invalid(format!("[component.{id}.variables] {name}"), msg))?;
         }
-        components.insert(id.clone(), ComponentSpec {
-            id: id.clone(),
-            source: dir.join(&component.source),
-            environment: component.environment.clone(),
-            allowed_outbound_hosts: hosts,
-            build: component.build.clone(),
-        });
+        components.insert(
+            id.clone(),
+            ComponentSpec {
+                id: id.clone(),
+                source: dir.join(&component.source),
+                environment: component.environment.clone(),
+                allowed_outbound_hosts: hosts,
+                build: component.build.clone(),
+            },
+        );
     }
 
     if manifest.trigger.http.is_empty() {
@@ -128,12 +127,18 @@ pub fn parse(
         let field = format!("[[trigger.http]] route {:?}", trigger.route);
         let route = Route::parse(&trigger.route).map_err(|e| invalid(field.clone(), e.to_string()))?;
         if let Some(exec) = trigger.executor.as_ref().filter(|e| e.kind != "spin") {
-            return Err(invalid(format!("{field} executor"), format!("type {:?} is not supported; use \"spin\"", exec.kind)));
+            return Err(invalid(
+                format!("{field} executor"),
+                format!("type {:?} is not supported; use \"spin\"", exec.kind),
+            ));
         }
         if !components.contains_key(&trigger.component) {
             return Err(invalid(
                 format!("{field} component"),
-                format!("no component {:?} is defined (expected a [component.{}] table)", trigger.component, trigger.component),
+                format!(
+                    "no component {:?} is defined (expected a [component.{}] table)",
+                    trigger.component, trigger.component
+                ),
             ));
         }
         if let Some((other, _)) = routes.iter().find(|(r, _)| r.clashes_with(&route)) {

@@ -16,9 +16,9 @@ pub fn resolve(
         if var.required && var.default.is_some() {
             return Err((name.clone(), "cannot be both required and have a default".into()));
         }
-        let value = provider(name).or_else(|| var.default.clone()).ok_or_else(|| {
-            (name.clone(), format!("is required; set SPIN_VARIABLE_{}", name.to_uppercase()))
-        })?;
+        let value = provider(name)
+            .or_else(|| var.default.clone())
+            .ok_or_else(|| (name.clone(), format!("is required; set SPIN_VARIABLE_{}", name.to_uppercase())))?;
         values.insert(name.clone(), value);
     }
     Ok(values)

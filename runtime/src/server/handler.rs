@@ -130,7 +130,9 @@ impl Handler {
         });
         match receiver.await {
             Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(code)) => Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest answered with error {code:?}")))),
+            Ok(Err(code)) => {
+                Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest answered with error {code:?}"))))
+            }
             Err(_dropped) => match task.await {
                 Ok(Ok(Ok(()))) => Err(GuestFailure::NoResponse),
                 Ok(Ok(Err(trap))) => Err(GuestFailure::Trap(trap)),
@@ -144,12 +146,7 @@ impl Handler {
 /// Adds the headers Spin gives every component (`spin-full-url`,
 /// `spin-path-info`, `spin-matched-route`, …), and a `Host` if missing.
 fn set_spin_headers(req: &mut Request<Incoming>, matched: &RouteMatch<'_>, client: SocketAddr) {
-    let host = req
-        .headers()
-        .get(http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
+    let host = req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
     let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
     let route = matched.route.as_str();
     let component_route = route.trim_end_matches("/...").to_owned();

@@ -1,0 +1,43 @@
+# shellcheck shell=bash
+# Installs what chaoslab needs and a fresh machine may lack. Sourced by
+# scripts/up and scripts/test; every function is idempotent.
+
+# Runs a command as root: directly when root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
+}
+
+# Installs Debian packages that are missing (apt-get update once per run).
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null; then
+    echo "chaoslab: please install: ${missing[*]} (no apt-get on this machine)" >&2
+    return 1
+  fi
+  echo "chaoslab: installing ${missing[*]}" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The Rust toolchain and the wasm32-wasip2 target, both from rust-toolchain.toml.
+ensure_rust() {
+  if ! command -v rustup >/dev/null; then
+    echo "chaoslab: rustup is required (https://rustup.rs)" >&2
+    return 1
+  fi
+  rustup toolchain install --no-self-update >/dev/null 2>&1 || rustup show active-toolchain >/dev/null
+  local target
+  target=$(sed -n 's/^targets *= *\["\([^"]*\)".*/\1/p' rust-toolchain.toml)
+  rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+}
+
+# redis-server, for the embedded default and for the tests.
+ensure_redis_server() {
+  command -v redis-server >/dev/null && return 0
+  apt_install redis-server && return 0
+  if command -v brew >/dev/null; then brew install redis && return 0; fi
+  echo "chaoslab: redis-server is missing: install it (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), or set CHAOSLAB_REDIS_URL" >&2
+  return 1
+}
