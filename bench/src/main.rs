@@ -1,1 +1,136 @@
-fn main() {}
+//! `chaoslab-bench`: chaoslab against a native axum + redis-rs baseline, in
+//! one run on one machine, against one real `redis-server`.
+//!
+//! Builds everything from source (release), starts the Redis, `chaoslab up`
+//! and `chaoslab-baseline`, loads `GET /` and `GET /health` with `wrk` at each
+//! connection count, and prints req/s, p50, p99, errors, server CPU time per
+//! request, and the chaoslab/baseline ratios. Not part of the test gate.
+//!
+//! `cargo run --release -p chaoslab-bench -- [--duration 10s] [--connections 4,64]`
+
+mod proc_stat;
+mod wrk;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+use chaoslab_tests::{Chaoslab, RedisServer, artifacts};
+
+/// Benchmark settings.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Length of each load run.
+    #[arg(long, default_value = "10s", value_parser = humantime_secs)]
+    duration: Duration,
+    /// Connection counts to run at.
+    #[arg(long, value_delimiter = ',', default_values_t = [4u32, 64])]
+    connections: Vec<u32>,
+    /// Paths to load.
+    #[arg(long, value_delimiter = ',', default_values_t = ["/".to_owned(), "/health".to_owned()])]
+    paths: Vec<String>,
+}
+
+/// One server under test.
+struct Target {
+    /// Name in the table.
+    name: &'static str,
+    /// Base URL.
+    url: String,
+    /// Its pid, for CPU time.
+    pid: u32,
+}
+
+/// One row of the results.
+struct Row {
+    target: &'static str,
+    connections: u32,
+    path: String,
+    load: wrk::LoadResult,
+    cpu_us_per_req: f64,
+}
+
+fn humantime_secs(s: &str) -> Result<Duration, String> {
+    let secs = s.trim_end_matches('s').parse::<u64>().map_err(|e| format!("{s:?}: {e} (use e.g. 10s)"))?;
+    Ok(Duration::from_secs(secs))
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    eprintln!("bench: building chaoslab, components and the baseline (release)…");
+    let baseline_bin = artifacts::release_bin("chaoslab-bench", "chaoslab-baseline");
+    let redis = RedisServer::start();
+    let chaoslab = Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url()).start();
+    let (mut baseline, baseline_url) = start_baseline(&baseline_bin, &redis.url())?;
+
+    let targets = [
+        Target { name: "baseline", url: baseline_url, pid: baseline.id() },
+        Target { name: "chaoslab", url: chaoslab.url(""), pid: chaoslab.pid() },
+    ];
+    let mut rows = Vec::new();
+    for path in &args.paths {
+        for &connections in &args.connections {
+            for target in &targets {
+                let url = format!("{}{path}", target.url);
+                wrk::run(&url, connections, Duration::from_secs(1))?; // warm-up
+                let cpu_before = proc_stat::cpu_time(target.pid)?;
+                let load = wrk::run(&url, connections, args.duration)?;
+                let cpu = proc_stat::cpu_time(target.pid)? - cpu_before;
+                let cpu_us_per_req = cpu.as_secs_f64() * 1e6 / load.requests as f64;
+                eprintln!("bench: {} {path} c={connections}: {:.0} req/s", target.name, load.rps);
+                rows.push(Row { target: target.name, connections, path: path.clone(), load, cpu_us_per_req });
+            }
+        }
+    }
+    let _ = baseline.kill();
+    let _ = baseline.wait();
+    print_table(&rows, args.duration);
+    Ok(())
+}
+
+fn start_baseline(bin: &std::path::Path, redis_url: &str) -> anyhow::Result<(Child, String)> {
+    let mut child = Command::new(bin)
+        .args(["--listen", "127.0.0.1:0", "--redis-url", redis_url])
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting chaoslab-baseline")?;
+    let stderr = child.stderr.take().context("baseline stderr")?;
+    for line in BufReader::new(stderr).lines() {
+        if let Some(addr) = line?.strip_prefix("baseline listening on ") {
+            return Ok((child, addr.trim_end_matches('/').to_owned()));
+        }
+    }
+    bail!("chaoslab-baseline exited before listening")
+}
+
+fn print_table(rows: &[Row], duration: Duration) {
+    println!(
+        "\n## chaoslab vs native baseline ({}s per run, wrk -t2, same machine, same redis-server)\n",
+        duration.as_secs()
+    );
+    println!("| path | conns | target | req/s | p50 | p99 | errors | server CPU/req |");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {:.0} | {:.0} µs | {:.0} µs | {} | {:.1} µs |",
+            r.path, r.connections, r.target, r.load.rps, r.load.p50_us, r.load.p99_us, r.load.errors, r.cpu_us_per_req
+        );
+    }
+    println!("\n| path | conns | throughput chaoslab/baseline | p50 chaoslab/baseline | Wasm overhead (CPU/req) |");
+    println!("|---|---:|---:|---:|---:|");
+    for pair in rows.chunks(2) {
+        if let [base, lab] = pair {
+            println!(
+                "| {} | {} | {:.2} | {:.2} | {:+.1} µs |",
+                base.path,
+                base.connections,
+                lab.load.rps / base.load.rps,
+                lab.load.p50_us / base.load.p50_us,
+                lab.cpu_us_per_req - base.cpu_us_per_req
+            );
+        }
+    }
+}

@@ -7,6 +7,12 @@ use clap::Parser;
 
 use chaoslab_runtime::config::{Cli, Command};
 
+/// mimalloc: each request allocates and frees a whole store, instance and
+/// WASI context across threads, where glibc malloc's arena locking showed up
+/// in profiles.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::init_logging();
     let cli = Cli::parse();

@@ -61,7 +61,8 @@ impl RedisChild {
         let dir = tempfile::Builder::new().prefix("chaoslab-redis-").tempdir().map_err(spawn_err)?;
         let socket = dir.path().join("redis.sock");
         let log = dir.path().join("redis.log");
-        let child = Command::new(program)
+        let mut command = Command::new(program);
+        command
             .args(["--port", "0", "--unixsocketperm", "700", "--save", "", "--appendonly", "no"])
             .arg("--unixsocket")
             .arg(&socket)
@@ -72,12 +73,12 @@ impl RedisChild {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|source| match source.kind() {
-                std::io::ErrorKind::NotFound => RedisChildError::NotFound { program: name.clone() },
-                _ => RedisChildError::Spawn { program: name.clone(), source },
-            })?;
+            .kill_on_drop(true);
+        die_with_parent(&mut command);
+        let child = command.spawn().map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => RedisChildError::NotFound { program: name.clone() },
+            _ => RedisChildError::Spawn { program: name.clone(), source },
+        })?;
         let mut this = Self { child, dir };
         this.wait_ready(&name, &socket, &log).await?;
         Ok(this)
@@ -117,6 +118,24 @@ impl RedisChild {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// Asks the kernel to SIGKILL the child when chaoslab dies, even by SIGKILL
+/// or a crash, so no `redis-server` is ever orphaned. (The signal follows the
+/// spawning thread: `chaoslab up` spawns from the main thread, which lives as
+/// long as the process.)
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: the closure runs in the forked child before exec and only calls
+    // prctl(2), which is async-signal-safe; it touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 

@@ -142,6 +142,11 @@ impl Chaoslab {
         self.addr
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
     /// `http://ADDR{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
@@ -159,12 +164,7 @@ impl Chaoslab {
 
     /// Sends SIGTERM.
     pub fn sigterm(&self) {
-        let child = self.child.as_ref().expect("running");
-        let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
-        // SAFETY: plain kill(2) on our own child's pid; no memory is involved.
-        #[allow(unsafe_code)]
-        let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
-        assert_eq!(rc, 0, "kill failed: {}", std::io::Error::last_os_error());
+        crate::signal::send(self.pid(), libc::SIGTERM).expect("SIGTERM chaoslab");
     }
 
     /// Waits for exit; panics after `timeout`.
@@ -183,10 +183,18 @@ impl Chaoslab {
 }
 
 impl Drop for Chaoslab {
+    /// SIGTERM first, so chaoslab stops its own children; SIGKILL after 5 s.
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        let Some(mut child) = self.child.take() else { return };
+        let _ = crate::signal::send(child.id(), libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }

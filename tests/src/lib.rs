@@ -11,11 +11,13 @@
 //!   that tests can kill, restart, freeze and thaw.
 //! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`.
 //! - [`http`]: a small HTTP client returning status, headers and body.
+//! - [`signal`]: kill(2) for the children tests own.
 
 pub mod artifacts;
 pub mod chaoslab;
 pub mod http;
 pub mod redis_server;
+pub mod signal;
 
 pub use chaoslab::Chaoslab;
 pub use http::{HttpResponse, get, request};

@@ -110,11 +110,7 @@ impl RedisServer {
 
     fn signal(&self, sig: libc::c_int) {
         let child = self.child.as_ref().expect("redis-server is running");
-        let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
-        // SAFETY: plain kill(2) on our own child's pid; no memory is involved.
-        #[allow(unsafe_code)]
-        let rc = unsafe { libc::kill(pid, sig) };
-        assert_eq!(rc, 0, "kill({pid}, {sig}) failed: {}", std::io::Error::last_os_error());
+        crate::signal::send(child.id(), sig).unwrap_or_else(|e| panic!("signal {sig} to redis-server: {e}"));
     }
 
     fn log_path(&self) -> PathBuf {

@@ -115,3 +115,30 @@ async fn sigterm_drains_in_flight_requests_and_exits_0() {
     assert!(status.0.success(), "exit status {:?}; logs:\n{}", status.0, status.1);
     assert!(status.1.contains("draining"), "{}", status.1);
 }
+
+/// Pids of the direct children of `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+        .flat_map(|s| s.split_whitespace().filter_map(|p| p.parse().ok()).collect::<Vec<u32>>())
+        .collect()
+}
+
+#[test]
+fn its_own_redis_dies_with_it_even_on_sigkill() {
+    let mut app = Chaoslab::builder().manifest(artifacts::app_manifest()).start();
+    let redis_pids = children(app.pid());
+    assert_eq!(redis_pids.len(), 1, "expected exactly the redis-server child, got {redis_pids:?}");
+    chaoslab_tests::signal::send(app.pid(), libc::SIGKILL).unwrap();
+    app.wait(Duration::from_secs(5));
+    let start = std::time::Instant::now();
+    while std::path::Path::new(&format!("/proc/{}", redis_pids[0])).exists() {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", redis_pids[0])).unwrap_or_default();
+        if stat.contains(") Z ") {
+            break; // a zombie waiting for init to reap it: dead
+        }
+        assert!(start.elapsed() < Duration::from_secs(2), "redis-server {} outlived chaoslab", redis_pids[0]);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

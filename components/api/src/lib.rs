@@ -14,6 +14,7 @@
 
 mod bindings;
 mod problem;
+mod response;
 
 use bindings::chaoslab::sidecar::store;
 use serde_json::json;
@@ -80,10 +81,5 @@ fn replica() -> String {
 }
 
 fn json_response(status: u16, body: &serde_json::Value) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("cache-control", "no-store")
-        .body(body.to_string())
-        .build()
+    response::json(status, response::JSON, body)
 }

@@ -35,10 +35,5 @@ pub fn method_not_allowed(method: &Method, allow: &str) -> Response {
 
 fn problem(status: u16, title: &str, detail: &str) -> Response {
     let body = json!({ "type": "about:blank", "title": title, "status": status, "detail": detail });
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/problem+json")
-        .header("cache-control", "no-store")
-        .body(body.to_string())
-        .build()
+    crate::response::json(status, crate::response::PROBLEM_JSON, &body)
 }

@@ -1,0 +1,20 @@
+//! CPU time of a process from `/proc/<pid>/stat` (user + system, all threads).
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+/// Clock ticks per second of `/proc` times (USER_HZ; 100 on Linux).
+const USER_HZ: f64 = 100.0;
+
+/// Total CPU time `pid` has used so far.
+pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let stat =
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("reading /proc/{pid}/stat"))?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').context("malformed stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11).context("no utime")?.parse()?;
+    let stime: f64 = fields.get(12).context("no stime")?.parse()?;
+    Ok(Duration::from_secs_f64((utime + stime) / USER_HZ))
+}
