@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chaoslab_sidecar::RedisArgs;
+use chaoslab_sidecar::{ChaosArgs, RedisArgs};
 use clap::{Args, Parser, Subcommand};
 
 /// chaoslab: a chaos-engineering target service (Wasm components + native sidecar).
@@ -48,6 +48,10 @@ pub struct UpArgs {
     /// Serving limits.
     #[command(flatten)]
     pub limits: LimitArgs,
+
+    /// Chaos engine.
+    #[command(flatten)]
+    pub chaos: ChaosArgs,
 
     /// Directory for wasmtime's compiled-component cache.
     #[arg(long, env = "CHAOSLAB_CACHE_DIR")]

@@ -34,3 +34,47 @@ impl RedisArgs {
         }
     }
 }
+
+/// The chaos engine's settings, shared by every binary that hosts it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChaosArgs {
+    /// Bearer token required by every `/chaos/*` route. When unset, a random
+    /// one is generated at start and printed once on stderr as `chaos token: …`.
+    #[arg(id = "chaos_token", long = "chaos-token", env = "CHAOSLAB_CHAOS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Switch chaos off entirely: `/chaos/*` answers 404 and no fault applies.
+    #[arg(id = "no_chaos", long = "no-chaos", env = "CHAOSLAB_NO_CHAOS")]
+    pub disabled: bool,
+
+    /// Seed of the decisions' RNG, so percent-based faults replay; random when unset.
+    #[arg(id = "chaos_seed", long = "chaos-seed", env = "CHAOSLAB_CHAOS_SEED")]
+    pub seed: Option<u64>,
+
+    /// Longest experiment.
+    #[arg(id = "chaos_max_duration", long = "chaos-max-duration", env = "CHAOSLAB_CHAOS_MAX_DURATION", default_value = "1h",
+          value_parser = humantime::parse_duration)]
+    pub max_duration: std::time::Duration,
+
+    /// Largest memory balloon, MiB.
+    #[arg(
+        id = "chaos_max_memory_mb",
+        long = "chaos-max-memory-mb",
+        env = "CHAOSLAB_CHAOS_MAX_MEMORY_MB",
+        default_value_t = 512
+    )]
+    pub max_memory_mb: u32,
+
+    /// Most CPU workers of a load experiment (default: the number of cores).
+    #[arg(id = "chaos_max_workers", long = "chaos-max-workers", env = "CHAOSLAB_CHAOS_MAX_WORKERS")]
+    pub max_workers: Option<u32>,
+
+    /// Most experiments running at once (beyond: 429).
+    #[arg(
+        id = "chaos_max_experiments",
+        long = "chaos-max-experiments",
+        env = "CHAOSLAB_CHAOS_MAX_EXPERIMENTS",
+        default_value_t = 8
+    )]
+    pub max_experiments: usize,
+}

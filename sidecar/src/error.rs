@@ -24,6 +24,12 @@ pub enum StoreError {
     /// Redis answered with another error, or the reply had an unexpected type.
     #[error("redis error: {0}")]
     Other(#[source] redis::RedisError),
+    /// A chaos experiment made this call fail on purpose.
+    #[error("redis unavailable: chaos experiment {experiment} injected a failure")]
+    Injected {
+        /// The experiment's id.
+        experiment: String,
+    },
     /// The configuration cannot work (bad URL, unsupported scheme).
     #[error("invalid redis configuration: {0}")]
     Config(#[source] redis::RedisError),
@@ -32,7 +38,7 @@ pub enum StoreError {
 impl StoreError {
     /// True when Redis could not be reached (retrying later may work).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable(_) | Self::Injected { .. })
     }
 
     /// True when the call ran out of time.

@@ -6,17 +6,21 @@
 //! Spin CLI it runs as its own process.
 //!
 //! # Layout
-//! - [`config`]: the Redis settings, as a clap `Args` struct shared by every
-//!   binary that owns a Redis connection (`CHAOSLAB_REDIS_*` env fallbacks).
+//! - [`config`]: the Redis and chaos settings, as clap `Args` structs shared
+//!   by every binary that hosts the sidecar (`CHAOSLAB_*` env fallbacks).
 //! - [`store`]: [`Store`], the Redis connection (redis-rs `ConnectionManager`:
 //!   multiplexed, reconnecting) with every call under a hard deadline.
 //! - [`error`]: [`StoreError`], typed by cause, with predicates and the
 //!   mapping from redis-rs errors.
+//! - [`chaos`]: [`ChaosEngine`], the replica's experiments, fault decisions
+//!   and native load.
 
+pub mod chaos;
 pub mod config;
 pub mod error;
 pub mod store;
 
-pub use config::RedisArgs;
+pub use chaos::ChaosEngine;
+pub use config::{ChaosArgs, RedisArgs};
 pub use error::{StoreError, StoreResult};
 pub use store::Store;

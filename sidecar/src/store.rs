@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{AsyncCommands, RedisResult};
 
+use crate::chaos::{ChaosEngine, RedisMode};
 use crate::config::RedisArgs;
 use crate::error::{StoreError, StoreResult};
 
@@ -30,6 +31,8 @@ pub struct Store {
     call_timeout: Duration,
     /// `host:port` for logs and errors; never includes credentials.
     target: String,
+    /// The replica's chaos engine, consulted for Redis faults on every call.
+    chaos: Option<ChaosEngine>,
 }
 
 impl Store {
@@ -46,9 +49,15 @@ impl Store {
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_max_delay(RECONNECT_MAX_DELAY);
         let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(StoreError::Config)?;
-        let store = Self { conn, call_timeout: args.call_timeout, target };
+        let store = Self { conn, call_timeout: args.call_timeout, target, chaos: None };
         store.warm_up();
         Ok(store)
+    }
+
+    /// Applies `engine`'s Redis faults (blackhole, fail, slow) to every call.
+    pub fn with_chaos(mut self, engine: ChaosEngine) -> Self {
+        self.chaos = Some(engine);
+        self
     }
 
     /// `host:port` of the Redis server (no credentials).
@@ -91,12 +100,24 @@ impl Store {
         Ok(start.elapsed())
     }
 
-    /// Runs one call under the call deadline and maps its error by cause.
+    /// Runs one call under the call deadline, after any injected Redis fault,
+    /// and maps its error by cause.
     async fn bounded<T>(&self, call: impl Future<Output = RedisResult<T>>) -> StoreResult<T> {
-        match tokio::time::timeout(self.call_timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) if err.is_timeout() => Err(StoreError::Timeout { after: self.call_timeout }),
-            Ok(Err(err)) => Err(StoreError::from(err)),
+        let fault = self.chaos.as_ref().and_then(ChaosEngine::redis_fault);
+        let work = async {
+            if let Some(fault) = fault {
+                match fault.mode {
+                    RedisMode::Fail => return Err(StoreError::Injected { experiment: fault.experiment }),
+                    RedisMode::Blackhole => std::future::pending::<()>().await,
+                    RedisMode::Slow => tokio::time::sleep(fault.delay).await,
+                }
+            }
+            call.await.map_err(|err| {
+                if err.is_timeout() { StoreError::Timeout { after: self.call_timeout } } else { StoreError::from(err) }
+            })
+        };
+        match tokio::time::timeout(self.call_timeout, work).await {
+            Ok(result) => result,
             Err(_elapsed) => Err(StoreError::Timeout { after: self.call_timeout }),
         }
     }

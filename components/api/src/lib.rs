@@ -5,6 +5,8 @@
 //! - `GET /health` pings Redis through the sidecar and answers `200 healthy`
 //!   or `503 unhealthy` with the reason.
 //!
+//! Before serving, each request asks the chaos engine (`chaos.decide`) and
+//! applies what it says: hold (hang), delay, or answer an injected status.
 //! Store failures become `503` RFC 9457 problem documents. The component holds
 //! no state between requests; it reaches nothing but the WIT imports.
 
@@ -14,9 +16,9 @@
 
 mod bindings;
 mod problem;
-mod response;
 
-use bindings::chaoslab::sidecar::store;
+use bindings::chaoslab::sidecar::{chaos, store};
+use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -26,25 +28,36 @@ const VISITS_KEY: &str = "chaoslab:visits";
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    match (req.path(), req.method()) {
-        ("/", Method::Get) => visit(),
-        ("/health", Method::Get) => health(),
-        ("/" | "/health", _) => problem::method_not_allowed(req.method(), "GET"),
-        (path, _) => problem::not_found(path),
+    let path = req.path().to_owned();
+    match (path.as_str(), req.method()) {
+        ("/" | "/health", Method::Get) => {}
+        ("/" | "/health", method) => return method_not_allowed(&method.to_string(), "GET"),
+        _ => return not_found(&path),
     }
+    if let Some(injected) = apply_chaos(&path) {
+        return injected;
+    }
+    if path == "/" { visit() } else { health() }
+}
+
+/// Applies the chaos engine's decision: hold, delay, then maybe fail.
+fn apply_chaos(path: &str) -> Option<Response> {
+    let decision = chaos::decide(path, "GET");
+    if let Some(ms) = decision.hang_ms {
+        chaos::hold(ms);
+    }
+    if decision.delay_ms > 0 {
+        chaos::hold(decision.delay_ms.into());
+    }
+    decision.fail_status.map(|status| problem::injected(status, &decision.experiments))
 }
 
 /// `GET /`: count the visit and say who served it.
 fn visit() -> Response {
     match store::incr(VISITS_KEY, 1) {
-        Ok(visits) => json_response(
-            200,
-            &json!({
-                "message": "Hello from chaoslab",
-                "visits": visits,
-                "replica": replica(),
-            }),
-        ),
+        Ok(visits) => {
+            json(200, JSON, &json!({ "message": "Hello from chaoslab", "visits": visits, "replica": replica() }))
+        }
         Err(err) => problem::store_unavailable(&err),
     }
 }
@@ -52,22 +65,14 @@ fn visit() -> Response {
 /// `GET /health`: healthy when Redis answers a PING within the sidecar's deadline.
 fn health() -> Response {
     match store::ping() {
-        Ok(micros) => json_response(
+        Ok(micros) => json(
             200,
-            &json!({
-                "status": "healthy",
-                "replica": replica(),
-                "redis": { "latency_ms": micros as f64 / 1000.0 },
-            }),
+            JSON,
+            &json!({ "status": "healthy", "replica": replica(), "redis": { "latency_ms": micros as f64 / 1000.0 } }),
         ),
-        Err(err) => json_response(
-            503,
-            &json!({
-                "status": "unhealthy",
-                "replica": replica(),
-                "reason": problem::describe(&err),
-            }),
-        ),
+        Err(err) => {
+            json(503, JSON, &json!({ "status": "unhealthy", "replica": replica(), "reason": problem::describe(&err) }))
+        }
     }
 }
 
@@ -78,8 +83,4 @@ fn replica() -> String {
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "unknown".to_owned())
-}
-
-fn json_response(status: u16, body: &serde_json::Value) -> Response {
-    response::json(status, response::JSON, body)
 }

@@ -1,8 +1,9 @@
-//! RFC 9457 problem documents (`application/problem+json`) for this component.
+//! This component's problem documents: store failures and injected faults.
 
 use crate::bindings::chaoslab::sidecar::store::Error as StoreError;
+use chaoslab_guest_http::problem;
 use serde_json::json;
-use spin_sdk::http::{Method, Response};
+use spin_sdk::http::Response;
 
 /// A short, client-safe description of a store failure.
 pub fn describe(err: &StoreError) -> String {
@@ -16,24 +17,13 @@ pub fn describe(err: &StoreError) -> String {
 
 /// `503`: the visit could not be counted because Redis is not usable.
 pub fn store_unavailable(err: &StoreError) -> Response {
-    let mut resp = problem(503, "Redis unavailable", &describe(err));
+    let mut resp = problem(503, "Redis unavailable", &describe(err), None);
     resp.set_header("retry-after", "1");
     resp
 }
 
-/// `404` for a path this component does not serve.
-pub fn not_found(path: &str) -> Response {
-    problem(404, "Not Found", &format!("no route for {path}"))
-}
-
-/// `405` with the `Allow` header naming the method the route accepts.
-pub fn method_not_allowed(method: &Method, allow: &str) -> Response {
-    let mut resp = problem(405, "Method Not Allowed", &format!("{method} is not allowed here; use {allow}"));
-    resp.set_header("allow", allow);
-    resp
-}
-
-fn problem(status: u16, title: &str, detail: &str) -> Response {
-    let body = json!({ "type": "about:blank", "title": title, "status": status, "detail": detail });
-    crate::response::json(status, crate::response::PROBLEM_JSON, &body)
+/// The status a chaos `errors` experiment asked for.
+pub fn injected(status: u16, experiments: &[String]) -> Response {
+    let detail = format!("fault injected by chaos experiment {}", experiments.join(", "));
+    problem(status, "Injected fault", &detail, Some(("experiments", json!(experiments))))
 }

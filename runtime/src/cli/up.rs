@@ -9,10 +9,11 @@ use tokio::net::TcpListener;
 use chaoslab_runtime::app::{self, App};
 use chaoslab_runtime::config::UpArgs;
 use chaoslab_runtime::engine::{self, EngineSettings, EpochTicker};
+use chaoslab_runtime::host::Sidecar;
 use chaoslab_runtime::manifest;
 use chaoslab_runtime::redis_child::RedisChild;
 use chaoslab_runtime::server::{self, Drained, Handler, RequestLimits};
-use chaoslab_sidecar::Store;
+use chaoslab_sidecar::{Store, chaos};
 
 use super::build::spin_variable;
 
@@ -43,8 +44,14 @@ async fn serve(args: UpArgs, manifest: manifest::AppManifest) -> anyhow::Result<
             Some(child)
         }
     };
-    let store = Store::connect(&redis_args).context("configuring the Redis connection")?;
-    tracing::info!(redis = store.target(), "redis target");
+    let chaos = chaos::setup::from_args(&args.chaos).context("setting up the chaos engine")?;
+    if let Some(token) = &chaos.generated_token {
+        eprintln!("chaos token: {token}");
+    }
+    let store =
+        Store::connect(&redis_args).context("configuring the Redis connection")?.with_chaos(chaos.engine.clone());
+    tracing::info!(redis = store.target(), chaos = chaos.engine.enabled(), "redis target");
+    let sidecar = Sidecar { store, chaos: chaos.engine };
 
     let limits = RequestLimits {
         timeout: args.limits.request_timeout,
@@ -64,7 +71,7 @@ async fn serve(args: UpArgs, manifest: manifest::AppManifest) -> anyhow::Result<
     let engine = engine::build(&settings).map_err(|e| anyhow!("{e:#}")).context("configuring wasmtime")?;
     let _ticker = EpochTicker::start(&engine);
     let app = App::load(&engine, &manifest, &host_env())?;
-    let handler = Arc::new(Handler::new(engine, app, store, limits));
+    let handler = Arc::new(Handler::new(engine, app, sidecar, limits));
 
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;

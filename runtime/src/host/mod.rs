@@ -2,9 +2,13 @@
 //! interfaces linked into every component.
 //!
 //! - [`outbound`]: which hosts a component's `wasi:http` requests may reach.
-//! - [`link`]: `chaoslab:sidecar/*` imports, linked in-process to the sidecar
-//!   library.
+//! - [`link`] and `chaos_link`: `chaoslab:sidecar/*` imports, linked
+//!   in-process to the sidecar library.
+//! - [`deadline`]: the request's time budget, extended by chaos holds.
 
+mod bindings;
+mod chaos_link;
+pub mod deadline;
 pub mod link;
 pub mod outbound;
 
@@ -13,8 +17,20 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use chaoslab_sidecar::Store as SidecarStore;
+use std::sync::Arc;
+
+use chaoslab_sidecar::{ChaosEngine, Store};
+pub use deadline::RequestDeadline;
 pub use outbound::{AllowedHost, OutboundPolicy};
+
+/// The sidecar services linked into every instance.
+#[derive(Debug, Clone)]
+pub struct Sidecar {
+    /// Redis.
+    pub store: Store,
+    /// The replica's chaos engine.
+    pub chaos: ChaosEngine,
+}
 
 /// Everything one request's Wasm instance can touch.
 pub struct HostState {
@@ -26,21 +42,30 @@ pub struct HostState {
     table: ResourceTable,
     /// The component's outbound policy (`allowed_outbound_hosts`).
     outbound: OutboundPolicy,
-    /// The sidecar's Redis store, for `chaoslab:sidecar/store`.
-    pub(crate) store: SidecarStore,
+    /// The sidecar, for `chaoslab:sidecar/*`.
+    pub(crate) sidecar: Sidecar,
+    /// This request's deadline (chaos holds extend it).
+    pub(crate) deadline: Arc<RequestDeadline>,
     /// Memory and instance limits of this request.
     pub(crate) limits: StoreLimits,
 }
 
 impl HostState {
     /// State for one request of a component.
-    pub fn new(wasi: WasiCtx, outbound: OutboundPolicy, store: SidecarStore, max_memory: usize) -> Self {
+    pub fn new(
+        wasi: WasiCtx,
+        outbound: OutboundPolicy,
+        sidecar: Sidecar,
+        deadline: Arc<RequestDeadline>,
+        max_memory: usize,
+    ) -> Self {
         Self {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             outbound,
-            store,
+            sidecar,
+            deadline,
             limits: StoreLimitsBuilder::new().memory_size(max_memory).trap_on_grow_failure(false).build(),
         }
     }

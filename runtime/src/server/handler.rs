@@ -17,9 +17,8 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use super::problem::{overloaded, problem};
 use crate::app::{App, LoadedComponent};
-use crate::host::HostState;
+use crate::host::{HostState, RequestDeadline, Sidecar};
 use crate::manifest::RouteMatch;
-use chaoslab_sidecar::Store as SidecarStore;
 
 /// Limits applied to every request.
 #[derive(Debug, Clone)]
@@ -38,8 +37,8 @@ pub struct Handler {
     engine: Engine,
     /// Routes and compiled components.
     app: App,
-    /// The sidecar's store, linked into every instance.
-    sidecar: SidecarStore,
+    /// The sidecar services, linked into every instance.
+    sidecar: Sidecar,
     /// Request limits.
     limits: RequestLimits,
     /// One permit per request in flight.
@@ -58,7 +57,7 @@ enum GuestFailure {
 
 impl Handler {
     /// A handler for `app`.
-    pub fn new(engine: Engine, app: App, sidecar: SidecarStore, limits: RequestLimits) -> Self {
+    pub fn new(engine: Engine, app: App, sidecar: Sidecar, limits: RequestLimits) -> Self {
         let permits = Arc::new(Semaphore::new(limits.max_concurrent));
         Self { engine, app, sidecar, limits, permits }
     }
@@ -102,10 +101,12 @@ impl Handler {
     ) -> Result<Response<HyperOutgoingBody>, GuestFailure> {
         let mut wasi = WasiCtx::builder();
         wasi.envs(&component.env).inherit_stdout().inherit_stderr();
+        let deadline = Arc::new(RequestDeadline::new(self.limits.timeout));
         let state = HostState::new(
             wasi.build(),
             component.outbound.clone(),
             self.sidecar.clone(),
+            deadline.clone(),
             self.limits.max_memory_bytes,
         );
         let mut store = Store::new(&self.engine, state);
@@ -117,16 +118,16 @@ impl Handler {
         let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req).map_err(GuestFailure::Trap)?;
         let outparam = store.data_mut().http().new_response_outparam(sender).map_err(GuestFailure::Trap)?;
         let pre = component.pre.clone();
-        let timeout = self.limits.timeout;
         // The guest runs in its own task: it may keep streaming the body after
         // the response head is sent. The permit lives as long as the guest.
         let task = tokio::spawn(async move {
             let _permit = permit;
-            tokio::time::timeout(timeout, async move {
-                let proxy = pre.instantiate_async(&mut store).await?;
-                proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
-            })
-            .await
+            deadline
+                .run(async move {
+                    let proxy = pre.instantiate_async(&mut store).await?;
+                    proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
+                })
+                .await
         });
         match receiver.await {
             Ok(Ok(resp)) => Ok(resp),
@@ -134,9 +135,9 @@ impl Handler {
                 Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest answered with error {code:?}"))))
             }
             Err(_dropped) => match task.await {
-                Ok(Ok(Ok(()))) => Err(GuestFailure::NoResponse),
-                Ok(Ok(Err(trap))) => Err(GuestFailure::Trap(trap)),
-                Ok(Err(_elapsed)) => Err(GuestFailure::Timeout),
+                Ok(Some(Ok(()))) => Err(GuestFailure::NoResponse),
+                Ok(Some(Err(trap))) => Err(GuestFailure::Trap(trap)),
+                Ok(None) => Err(GuestFailure::Timeout),
                 Err(join) => Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest task failed: {join}")))),
             },
         }

@@ -1,0 +1,45 @@
+//! `chaoslab-guest-http`: responses shared by chaoslab's components — JSON
+//! bodies with an explicit `content-length` (so the runtime sends head and
+//! body in one write, not chunked) and RFC 9457 problem documents.
+
+use serde_json::{Value, json};
+use spin_sdk::http::Response;
+
+/// `application/json`.
+pub const JSON: &str = "application/json";
+/// `application/problem+json` (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// A response with `status` and the serialized `body` as `content_type`.
+pub fn json(status: u16, content_type: &str, body: &Value) -> Response {
+    let body = body.to_string();
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("content-length", body.len().to_string())
+        .header("cache-control", "no-store")
+        .body(body)
+        .build()
+}
+
+/// A problem document: `title`, `status`, `detail`, plus `extra` members
+/// (e.g. `errors` with the fields at fault).
+pub fn problem(status: u16, title: &str, detail: &str, extra: Option<(&str, Value)>) -> Response {
+    let mut body = json!({ "type": "about:blank", "title": title, "status": status, "detail": detail });
+    if let Some((key, value)) = extra {
+        body[key] = value;
+    }
+    json(status, PROBLEM_JSON, &body)
+}
+
+/// `404` for a path the component does not serve.
+pub fn not_found(path: &str) -> Response {
+    problem(404, "Not Found", &format!("no route for {path}"), None)
+}
+
+/// `405` with `Allow`.
+pub fn method_not_allowed(method: &str, allow: &str) -> Response {
+    let mut resp = problem(405, "Method Not Allowed", &format!("{method} is not allowed here; use {allow}"), None);
+    resp.set_header("allow", allow);
+    resp
+}

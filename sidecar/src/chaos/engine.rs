@@ -1,0 +1,304 @@
+//! [`ChaosEngine`]: one per replica, owned by app state. It starts, expires
+//! and stops experiments, decides each data-plane request's faults with a
+//! seeded RNG (same seed + same requests = same decisions), and runs load.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+use tokio::sync::watch;
+
+use super::clock::Clock;
+use super::load::LoadHandle;
+use super::model::{ChaosError, Decision, EndReason, Experiment, Fault, Limits, LoadReport, RedisFault, Status};
+use super::validate::validate;
+
+/// How many ended experiments `status` keeps.
+pub const RECENT: usize = 50;
+
+/// Settings of one engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// False: every call answers `Disabled` (`--no-chaos`).
+    pub enabled: bool,
+    /// Bearer token for the control API.
+    pub token: String,
+    /// RNG seed.
+    pub seed: u64,
+    /// Parameter bounds.
+    pub limits: Limits,
+}
+
+/// The chaos engine. Cheap to clone; clones share state.
+#[derive(Debug, Clone)]
+pub struct ChaosEngine {
+    /// Shared state.
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// Settings.
+    config: EngineConfig,
+    /// Time source.
+    clock: Arc<dyn Clock>,
+    /// Mutable state.
+    state: Mutex<State>,
+    /// Bumped whenever an experiment is stopped, to release held requests.
+    released: watch::Sender<u64>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// Decisions' randomness, seeded once.
+    rng: ChaCha8Rng,
+    /// Next experiment number.
+    next_id: u64,
+    /// Running experiments.
+    active: Vec<Experiment>,
+    /// Ended experiments, newest first.
+    recent: VecDeque<Experiment>,
+    /// Load of running `load` experiments, by id.
+    loads: HashMap<String, LoadHandle>,
+}
+
+impl ChaosEngine {
+    /// A new engine with no experiments.
+    pub fn new(config: EngineConfig, clock: Arc<dyn Clock>) -> Self {
+        let state = State {
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            next_id: 1,
+            active: Vec::new(),
+            recent: VecDeque::new(),
+            loads: HashMap::new(),
+        };
+        let (released, _) = watch::channel(0);
+        Self { inner: Arc::new(Inner { config, clock, state: Mutex::new(state), released }) }
+    }
+
+    /// True when chaos is switched on.
+    pub fn enabled(&self) -> bool {
+        self.inner.config.enabled
+    }
+
+    /// Compares a bearer token with the configured one in constant time.
+    pub fn authorize(&self, bearer: &str) -> bool {
+        let expected = self.inner.config.token.as_bytes();
+        let given = bearer.as_bytes();
+        let mut diff = expected.len() ^ given.len();
+        for (i, e) in expected.iter().enumerate() {
+            diff |= usize::from(e ^ given.get(i).copied().unwrap_or(0));
+        }
+        self.enabled() && diff == 0
+    }
+
+    /// Starts an experiment.
+    pub fn start(&self, fault: Fault, duration_seconds: u32) -> Result<Experiment, ChaosError> {
+        self.check_enabled()?;
+        let limits = &self.inner.config.limits;
+        validate(&fault, duration_seconds, limits)?;
+        let now = self.now();
+        let mut state = self.lock(now);
+        if let Some(running) = state.active.iter().find(|e| e.fault.kind() == fault.kind()) {
+            return Err(ChaosError::Conflict(format!(
+                "a {} experiment is already running ({}); stop it first with DELETE /chaos/{}",
+                fault.kind(),
+                running.id,
+                running.id
+            )));
+        }
+        if state.active.len() >= limits.max_experiments {
+            return Err(ChaosError::Limit(format!("{} experiments are running, the limit", limits.max_experiments)));
+        }
+        let duration = Duration::from_secs(duration_seconds.into());
+        let id = format!("exp-{}", state.next_id);
+        state.next_id += 1;
+        let experiment = Experiment {
+            id: id.clone(),
+            fault: fault.clone(),
+            started_at_ms: now,
+            ends_at_ms: now + duration.as_millis() as u64,
+            ended_at_ms: None,
+            end_reason: None,
+        };
+        if let Fault::Load(spec) = &fault {
+            state.loads.insert(id.clone(), LoadHandle::start(spec, Instant::now() + duration));
+        }
+        state.active.push(experiment.clone());
+        drop(state);
+        tracing::info!(experiment = %id, kind = fault.kind(), ?fault, duration_seconds, "chaos experiment started");
+        self.schedule_expiry(duration);
+        Ok(experiment)
+    }
+
+    /// Stops one experiment now.
+    pub fn stop(&self, id: &str) -> Result<Experiment, ChaosError> {
+        self.check_enabled()?;
+        let now = self.now();
+        let mut state = self.lock(now);
+        let index = state.active.iter().position(|e| e.id == id).ok_or_else(|| ChaosError::NotFound(id.to_owned()))?;
+        let ended = state.end(index, now, EndReason::Stopped);
+        drop(state);
+        self.inner.released.send_modify(|n| *n += 1);
+        Ok(ended)
+    }
+
+    /// Stops every experiment now.
+    pub fn stop_all(&self) -> Result<Vec<Experiment>, ChaosError> {
+        self.check_enabled()?;
+        let now = self.now();
+        let mut state = self.lock(now);
+        let mut stopped = Vec::new();
+        while !state.active.is_empty() {
+            stopped.push(state.end(0, now, EndReason::Stopped));
+        }
+        drop(state);
+        self.inner.released.send_modify(|n| *n += 1);
+        Ok(stopped)
+    }
+
+    /// Active and recent experiments and the load running.
+    pub fn status(&self) -> Result<Status, ChaosError> {
+        self.check_enabled()?;
+        let now = self.now();
+        let state = self.lock(now);
+        let mut load = LoadReport::default();
+        for handle in state.loads.values() {
+            let (workers, mib) = handle.report();
+            load.cpu_workers += workers;
+            load.memory_mib += mib;
+        }
+        Ok(Status {
+            seed: self.inner.config.seed,
+            now_ms: now,
+            active: state.active.clone(),
+            recent: state.recent.iter().cloned().collect(),
+            load,
+        })
+    }
+
+    /// The faults for one data-plane request.
+    pub fn decide(&self, route: &str, _method: &str) -> Decision {
+        let mut decision = Decision::default();
+        if !self.enabled() {
+            return decision;
+        }
+        let now = self.now();
+        let mut state = self.lock(now);
+        let State { rng, active, .. } = &mut *state;
+        for exp in active.iter() {
+            let applied = match &exp.fault {
+                Fault::Hang => {
+                    decision.hang_ms = Some(exp.ends_at_ms.saturating_sub(now));
+                    true
+                }
+                Fault::Latency(lat) if matches(&lat.routes, route) && roll(rng, lat.percent) => {
+                    let jitter = if lat.jitter_ms > 0 { rng.next_u32() % (lat.jitter_ms + 1) } else { 0 };
+                    decision.delay_ms = decision.delay_ms.saturating_add(lat.ms.saturating_add(jitter));
+                    true
+                }
+                Fault::Errors(err) if matches(&err.routes, route) && roll(rng, err.percent) => {
+                    decision.fail_status = Some(u16::try_from(err.status).unwrap_or(500));
+                    true
+                }
+                _ => false,
+            };
+            if applied {
+                decision.experiments.push(exp.id.clone());
+            }
+        }
+        decision
+    }
+
+    /// The Redis fault for one store call, if any.
+    pub fn redis_fault(&self) -> Option<RedisFault> {
+        if !self.enabled() {
+            return None;
+        }
+        let now = self.now();
+        let mut state = self.lock(now);
+        let State { rng, active, .. } = &mut *state;
+        active.iter().find_map(|exp| match &exp.fault {
+            Fault::Redis(spec) if roll(rng, spec.percent) => Some(RedisFault {
+                experiment: exp.id.clone(),
+                mode: spec.mode,
+                delay: Duration::from_millis(spec.latency_ms.into()),
+            }),
+            _ => None,
+        })
+    }
+
+    /// Waits `ms`, or less if an experiment is stopped meanwhile (then `false`).
+    pub async fn hold(&self, ms: u64) -> bool {
+        let mut released = self.inner.released.subscribe();
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(ms)) => true,
+            _ = released.changed() => false,
+        }
+    }
+
+    /// Ends experiments whose lease is over (also done lazily on every call).
+    pub fn expire(&self) {
+        let now = self.now();
+        drop(self.lock(now));
+    }
+
+    fn now(&self) -> u64 {
+        self.inner.clock.now_ms()
+    }
+
+    fn check_enabled(&self) -> Result<(), ChaosError> {
+        if self.enabled() { Ok(()) } else { Err(ChaosError::Disabled) }
+    }
+
+    /// Locks the state after ending every experiment past its lease.
+    fn lock(&self, now: u64) -> MutexGuard<'_, State> {
+        let mut state = self.inner.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while let Some(index) = state.active.iter().position(|e| e.ends_at_ms <= now) {
+            state.end(index, now, EndReason::Expired);
+        }
+        state
+    }
+
+    /// Wakes the engine when a lease ends, so expiry is logged and load freed
+    /// on time even when no request comes in.
+    fn schedule_expiry(&self, after: Duration) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let weak = Arc::downgrade(&self.inner);
+        runtime.spawn(async move {
+            tokio::time::sleep(after + Duration::from_millis(5)).await;
+            if let Some(inner) = weak.upgrade() {
+                ChaosEngine { inner }.expire();
+            }
+        });
+    }
+}
+
+impl State {
+    /// Moves `active[index]` to `recent` with its end, freeing its load.
+    fn end(&mut self, index: usize, now: u64, reason: EndReason) -> Experiment {
+        let mut exp = self.active.remove(index);
+        exp.ended_at_ms = Some(match reason {
+            EndReason::Expired => exp.ends_at_ms,
+            EndReason::Stopped => now,
+        });
+        exp.end_reason = Some(reason);
+        self.loads.remove(&exp.id);
+        tracing::info!(experiment = %exp.id, kind = exp.fault.kind(), reason = reason.as_str(), "chaos experiment ended");
+        self.recent.push_front(exp.clone());
+        self.recent.truncate(RECENT);
+        exp
+    }
+}
+
+/// True when `route` is covered by a routes filter (`None` = every route).
+fn matches(routes: &Option<Vec<String>>, route: &str) -> bool {
+    routes.as_ref().is_none_or(|list| list.iter().any(|r| r == route))
+}
+
+/// True with probability `percent`/100; always draws, so replays line up.
+fn roll(rng: &mut ChaCha8Rng, percent: u32) -> bool {
+    rng.next_u32() % 100 < percent
+}

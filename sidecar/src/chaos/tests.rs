@@ -1,0 +1,150 @@
+//! Engine unit tests with a manual clock: leases, overlap rules, bounds,
+//! seeded replay. No runtime, no Redis.
+
+use std::sync::Arc;
+
+use super::*;
+
+const T0: u64 = 1_800_000_000_000;
+
+fn engine(seed: u64) -> (ChaosEngine, ManualClock) {
+    let clock = ManualClock::at(T0);
+    let config = EngineConfig { enabled: true, token: "s3cret".into(), seed, limits: Limits::default() };
+    (ChaosEngine::new(config, Arc::new(clock.clone())), clock)
+}
+
+fn errors(percent: u8) -> Fault {
+    Fault::Errors(ErrorsSpec { status: 503, percent, routes: None })
+}
+
+#[test]
+fn experiments_expire_at_their_lease_without_any_stop() {
+    let (engine, clock) = engine(1);
+    let exp = engine.start(Fault::Hang, 10).unwrap();
+    assert_eq!(exp.ends_at_ms, T0 + 10_000);
+    assert_eq!(engine.decide("/", "GET").hang_ms, Some(10_000));
+    clock.advance_ms(9_999);
+    assert_eq!(engine.decide("/health", "GET").hang_ms, Some(1));
+    clock.advance_ms(1);
+    assert_eq!(engine.decide("/", "GET"), Decision::default());
+    let status = engine.status().unwrap();
+    assert!(status.active.is_empty());
+    assert_eq!(status.recent[0].end_reason, Some(EndReason::Expired));
+    assert_eq!(status.recent[0].ended_at_ms, Some(T0 + 10_000));
+}
+
+#[test]
+fn stop_ends_one_and_stop_all_ends_every_experiment() {
+    let (engine, clock) = engine(1);
+    let hang = engine.start(Fault::Hang, 60).unwrap();
+    engine.start(errors(100), 60).unwrap();
+    clock.advance_ms(500);
+    let stopped = engine.stop(&hang.id).unwrap();
+    assert_eq!((stopped.end_reason, stopped.ended_at_ms), (Some(EndReason::Stopped), Some(T0 + 500)));
+    assert_eq!(engine.stop(&hang.id), Err(ChaosError::NotFound(hang.id.clone())));
+    assert_eq!(engine.stop_all().unwrap().len(), 1);
+    assert!(engine.status().unwrap().active.is_empty());
+    assert_eq!(engine.status().unwrap().recent.len(), 2);
+}
+
+#[test]
+fn one_experiment_per_kind_and_a_cap_on_all() {
+    let (engine, _) = engine(1);
+    let first = engine.start(errors(10), 60).unwrap();
+    let err = engine.start(errors(20), 60).unwrap_err();
+    assert!(matches!(&err, ChaosError::Conflict(m) if m.contains(&first.id)), "{err:?}");
+    // Different kinds overlap freely, up to the cap (8 by default; 5 kinds here).
+    engine.start(Fault::Hang, 60).unwrap();
+    let lat = LatencySpec { ms: 10, jitter_ms: 0, percent: 100, routes: None };
+    engine.start(Fault::Latency(lat), 60).unwrap();
+    let redis = RedisSpec { mode: RedisMode::Fail, latency_ms: 0, percent: 100 };
+    engine.start(Fault::Redis(redis), 60).unwrap();
+    assert_eq!(engine.status().unwrap().active.len(), 4);
+}
+
+#[test]
+fn experiment_cap_answers_limit() {
+    let clock = ManualClock::at(T0);
+    let limits = Limits { max_experiments: 1, ..Limits::default() };
+    let engine = ChaosEngine::new(EngineConfig { enabled: true, token: "t".into(), seed: 0, limits }, Arc::new(clock));
+    engine.start(Fault::Hang, 5).unwrap();
+    assert!(matches!(engine.start(errors(10), 5), Err(ChaosError::Limit(_))));
+}
+
+#[test]
+fn bounds_name_every_field_at_fault() {
+    let (engine, _) = engine(1);
+    let load = LoadSpec { cpu_percent: 0, workers: 10_000, memory_mb: 1 << 20 };
+    let Err(ChaosError::Invalid(fields)) = engine.start(Fault::Load(load), 0) else { panic!("accepted") };
+    let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(names, ["duration_seconds", "cpu_percent", "workers", "memory_mb"]);
+    assert_eq!(fields[0].message, "must be between 1 and 3600, got 0");
+    let err = engine.start(Fault::Errors(ErrorsSpec { status: 200, percent: 101, routes: Some(vec!["x".into()]) }), 5);
+    let Err(ChaosError::Invalid(fields)) = err else { panic!("accepted") };
+    let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(names, ["status", "percent", "routes"]);
+    let slow = RedisSpec { mode: RedisMode::Slow, latency_ms: 0, percent: 100 };
+    assert!(matches!(engine.start(Fault::Redis(slow), 5), Err(ChaosError::Invalid(f)) if f[0].field == "latency_ms"));
+    assert!(engine.status().unwrap().active.is_empty(), "nothing invalid starts");
+}
+
+#[test]
+fn same_seed_replays_the_same_decisions() {
+    let run = |seed| {
+        let (engine, _) = engine(seed);
+        engine.start(errors(30), 60).unwrap();
+        (0..1000).map(|_| engine.decide("/", "GET").fail_status.is_some()).collect::<Vec<_>>()
+    };
+    let a = run(42);
+    assert_eq!(a, run(42));
+    assert_ne!(a, run(43));
+    let share = a.iter().filter(|hit| **hit).count() as f64 / a.len() as f64;
+    assert!((share - 0.30).abs() < 0.05, "share {share}");
+}
+
+#[test]
+fn route_filters_limit_latency_and_errors() {
+    let (engine, _) = engine(1);
+    let lat = LatencySpec { ms: 100, jitter_ms: 50, percent: 100, routes: Some(vec!["/health".into()]) };
+    engine.start(Fault::Latency(lat), 60).unwrap();
+    assert_eq!(engine.decide("/", "GET").delay_ms, 0);
+    let d = engine.decide("/health", "GET").delay_ms;
+    assert!((100..=150).contains(&d), "{d}");
+}
+
+#[test]
+fn redis_fault_applies_to_store_calls() {
+    let (engine, clock) = engine(1);
+    assert_eq!(engine.redis_fault(), None);
+    let exp =
+        engine.start(Fault::Redis(RedisSpec { mode: RedisMode::Blackhole, latency_ms: 0, percent: 100 }), 2).unwrap();
+    assert_eq!(engine.redis_fault().unwrap().experiment, exp.id);
+    clock.advance_ms(2_000);
+    assert_eq!(engine.redis_fault(), None);
+}
+
+#[test]
+fn token_comparison_and_disabled_engine() {
+    let (engine, _) = engine(1);
+    assert!(engine.authorize("s3cret"));
+    assert!(!engine.authorize("s3cre"));
+    assert!(!engine.authorize("s3cret!"));
+    assert!(!engine.authorize(""));
+    let config = EngineConfig { enabled: false, token: "t".into(), seed: 0, limits: Limits::default() };
+    let off = ChaosEngine::new(config, Arc::new(ManualClock::at(T0)));
+    assert!(!off.authorize("t"));
+    assert_eq!(off.start(Fault::Hang, 5), Err(ChaosError::Disabled));
+    assert_eq!(off.decide("/", "GET"), Decision::default());
+}
+
+#[test]
+fn recent_keeps_the_last_fifty_newest_first() {
+    let (engine, _) = engine(1);
+    for _ in 0..60 {
+        let exp = engine.start(Fault::Hang, 5).unwrap();
+        engine.stop(&exp.id).unwrap();
+    }
+    let recent = engine.status().unwrap().recent;
+    assert_eq!(recent.len(), engine::RECENT);
+    assert_eq!(recent[0].id, "exp-60");
+}
