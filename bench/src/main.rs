@@ -8,7 +8,6 @@
 //!
 //! `cargo run --release -p chaoslab-bench -- [--duration 10s] [--connections 4,64]`
 
-mod proc_stat;
 mod wrk;
 
 use std::io::{BufRead, BufReader};
@@ -18,7 +17,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use chaoslab_tests::{Chaoslab, RedisServer, artifacts};
+use chaoslab_tests::{Chaoslab, RedisServer, artifacts, proc_stat};
 
 /// Benchmark settings.
 #[derive(Debug, Parser)]
@@ -61,7 +60,7 @@ fn humantime_secs(s: &str) -> Result<Duration, String> {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     eprintln!("bench: building chaoslab, components and the baseline (release)…");
-    let baseline_bin = artifacts::release_bin("chaoslab-bench", "chaoslab-baseline");
+    let baseline_bin = artifacts::release_bin("chaoslab-baseline");
     let redis = RedisServer::start();
     let chaoslab = Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url()).start();
     let (mut baseline, baseline_url) = start_baseline(&baseline_bin, &redis.url())?;

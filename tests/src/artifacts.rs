@@ -52,11 +52,18 @@ pub fn chaoslab_bin() -> &'static Path {
     })
 }
 
-/// A sibling binary of the workspace built in the release profile (e.g. the
-/// benchmark baseline).
-pub fn release_bin(package: &str, name: &str) -> PathBuf {
-    run(Command::new(env!("CARGO")).args(["build", "--release", "--locked", "-p", package, "--bin", name]));
+/// A binary of the workspace (e.g. the benchmark baseline), built in the
+/// release profile.
+pub fn release_bin(name: &str) -> PathBuf {
+    build_workspace();
     target_dir().join("release").join(name)
+}
+
+/// `cargo build --release` of the whole workspace (its default members),
+/// exactly as `scripts/test` does before `cargo test --release`: building a
+/// single package would resolve other features and rebuild wasmtime.
+fn build_workspace() {
+    run(Command::new(env!("CARGO")).args(["build", "--release", "--locked"]));
 }
 
 fn run(cmd: &mut Command) {

@@ -37,6 +37,8 @@ pub struct Builder {
     args: Vec<String>,
     /// Extra environment.
     env: Vec<(String, String)>,
+    /// Pass `--chaos-token TEST_TOKEN` (else chaoslab generates one).
+    with_test_token: bool,
 }
 
 /// `chaoslab up` exited before it was ready.
@@ -66,6 +68,12 @@ impl Builder {
         self.args(["--redis-url", url])
     }
 
+    /// Lets chaoslab generate its chaos token instead of using [`TEST_TOKEN`].
+    pub fn generated_token(mut self) -> Self {
+        self.with_test_token = false;
+        self
+    }
+
     /// Adds an environment variable.
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
@@ -84,6 +92,7 @@ impl Builder {
     pub fn try_start(self) -> Result<Chaoslab, StartFailure> {
         let mut cmd = Command::new(artifacts::chaoslab_bin());
         cmd.arg("up")
+            .args(if self.with_test_token { vec!["--chaos-token", TEST_TOKEN] } else { vec![] })
             .arg("--manifest")
             .arg(&self.manifest)
             .args(["--listen", "127.0.0.1:0"])
@@ -134,7 +143,7 @@ impl Builder {
 impl Chaoslab {
     /// A builder serving the test manifest (api + test guest).
     pub fn builder() -> Builder {
-        Builder { manifest: artifacts::test_manifest(), args: Vec::new(), env: Vec::new() }
+        Builder { manifest: artifacts::test_manifest(), args: Vec::new(), env: Vec::new(), with_test_token: true }
     }
 
     /// The bound address.
@@ -196,5 +205,32 @@ impl Drop for Chaoslab {
         }
         let _ = child.kill();
         let _ = child.wait();
+    }
+}
+
+/// The chaos token the test builders configure.
+pub const TEST_TOKEN: &str = "test-chaos-token";
+
+impl Chaoslab {
+    /// `method path` on the chaos API with the test token and a JSON body.
+    pub async fn chaos(&self, method: http::Method, path: &str, body: &str) -> HttpResponse {
+        let auth = format!("Bearer {TEST_TOKEN}");
+        let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+        crate::http::request(
+            method,
+            &self.url(path),
+            &headers,
+            bytes::Bytes::from(body.to_owned()),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e:#}"))
+    }
+
+    /// `POST /chaos/{kind}` with `body`; panics unless it answers 202.
+    pub async fn start_experiment(&self, kind: &str, body: &str) -> serde_json::Value {
+        let resp = self.chaos(http::Method::POST, &format!("/chaos/{kind}"), body).await;
+        assert_eq!(resp.status, 202, "POST /chaos/{kind} {body}: {}", resp.text());
+        resp.json()
     }
 }

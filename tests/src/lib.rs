@@ -11,11 +11,13 @@
 //!   that tests can kill, restart, freeze and thaw.
 //! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`.
 //! - [`http`]: a small HTTP client returning status, headers and body.
+//! - [`proc_stat`]: CPU time and RSS of a process from `/proc`.
 //! - [`signal`]: kill(2) for the children tests own.
 
 pub mod artifacts;
 pub mod chaoslab;
 pub mod http;
+pub mod proc_stat;
 pub mod redis_server;
 pub mod signal;
 

@@ -20,8 +20,10 @@ pub struct LoadHandle {
     stop: Arc<AtomicBool>,
     /// Workers still running (shared with them).
     alive: Arc<AtomicU32>,
-    /// The balloon; freed on drop.
-    balloon: Vec<u8>,
+    /// The balloon: an anonymous mapping of its own, so dropping it returns
+    /// the pages to the system at once (a heap allocation may stay cached by
+    /// the allocator and keep RSS up after the experiment).
+    balloon: Option<memmap2::MmapMut>,
 }
 
 impl LoadHandle {
@@ -43,17 +45,27 @@ impl LoadHandle {
                 alive.fetch_sub(1, Ordering::SeqCst);
             }
         }
-        let mut balloon = vec![0u8; spec.memory_mb as usize * 1024 * 1024];
-        for page in balloon.iter_mut().step_by(PAGE) {
-            *page = 1;
-        }
-        std::hint::black_box(&balloon);
+        let bytes = spec.memory_mb as usize * 1024 * 1024;
+        let balloon = (bytes > 0)
+            .then(|| memmap2::MmapMut::map_anon(bytes))
+            .transpose()
+            .unwrap_or_else(|err| {
+                tracing::error!(error = %err, memory_mb = spec.memory_mb, "could not map the memory balloon");
+                None
+            })
+            .map(|mut map| {
+                for page in map.iter_mut().step_by(PAGE) {
+                    *page = 1;
+                }
+                map
+            });
         Self { stop, alive, balloon }
     }
 
     /// What is running now.
     pub fn report(&self) -> (u32, u32) {
-        (self.alive.load(Ordering::SeqCst), (self.balloon.len() / (1024 * 1024)) as u32)
+        let mib = self.balloon.as_ref().map_or(0, |map| map.len() / (1024 * 1024));
+        (self.alive.load(Ordering::SeqCst), mib as u32)
     }
 }
 

@@ -13,7 +13,7 @@ fn engine(seed: u64) -> (ChaosEngine, ManualClock) {
     (ChaosEngine::new(config, Arc::new(clock.clone())), clock)
 }
 
-fn errors(percent: u8) -> Fault {
+fn errors(percent: u32) -> Fault {
     Fault::Errors(ErrorsSpec { status: 503, percent, routes: None })
 }
 

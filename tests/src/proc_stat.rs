@@ -1,4 +1,4 @@
-//! CPU time of a process from `/proc/<pid>/stat` (user + system, all threads).
+//! CPU time and resident memory of a process, from `/proc`.
 
 use std::time::Duration;
 
@@ -17,4 +17,19 @@ pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     let utime: f64 = fields.get(11).context("no utime")?.parse()?;
     let stime: f64 = fields.get(12).context("no stime")?.parse()?;
     Ok(Duration::from_secs_f64((utime + stime) / USER_HZ))
+}
+
+/// Resident set size of `pid`, in MiB (`VmRSS` of `/proc/<pid>/status`).
+pub fn rss_mib(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .context("no VmRSS")?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()?;
+    Ok(kib / 1024.0)
 }
