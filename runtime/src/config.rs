@@ -79,6 +79,12 @@ pub struct LimitArgs {
           value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory_mb: u32,
 
+    /// Largest request body, in KiB, by its Content-Length; beyond it, 413
+    /// before any component runs.
+    #[arg(long, env = "CHAOSLAB_MAX_BODY_KB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub max_body_kb: u32,
+
     /// How long shutdown waits for in-flight requests before exiting anyway.
     #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,

@@ -66,7 +66,31 @@ fn build_workspace() {
     run(Command::new(env!("CARGO")).args(["build", "--release", "--locked"]));
 }
 
+/// Variables cargo sets for a test process (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_NAME`, `OUT_DIR`, …). Build scripts such as ring's declare
+/// `rerun-if-env-changed` on them, so a nested cargo that inherits them would
+/// see "changed" values and rebuild half the dependency tree.
+fn is_test_process_var(key: &str) -> bool {
+    key.starts_with("CARGO_PKG_")
+        || matches!(
+            key,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "OUT_DIR"
+        )
+}
+
 fn run(cmd: &mut Command) {
+    for (key, _) in std::env::vars() {
+        if is_test_process_var(&key) {
+            cmd.env_remove(key);
+        }
+    }
     let status = cmd.current_dir(workspace_root()).status().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(status.success(), "{cmd:?} failed with {status}");
 }

@@ -166,6 +166,19 @@ impl Chaoslab {
         get(&self.url(path), Duration::from_secs(5)).await.unwrap_or_else(|e| panic!("GET {path}: {e:#}"))
     }
 
+    /// Waits up to 5 s for `needle` to appear on its stderr (collected by a
+    /// reader thread, so a line may land a moment after the request).
+    pub fn wait_for_log(&self, needle: &str) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if self.logs().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
     /// Its stderr so far.
     pub fn logs(&self) -> String {
         self.log.lock().expect("log lock").clone()

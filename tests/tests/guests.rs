@@ -13,7 +13,7 @@ async fn trapping_guest_gets_500_and_the_next_request_is_fine() {
     let resp = app.get("/test/trap").await;
     assert_eq!(resp.status, 500, "{}", resp.text());
     assert_eq!(resp.header("content-type"), Some("application/problem+json"));
-    assert!(app.logs().contains("component trapped"), "{}", app.logs());
+    assert!(app.wait_for_log("component trapped"), "{}", app.logs());
     assert_eq!(app.get("/health").await.status, 200);
     assert_eq!(app.get("/").await.status, 200);
 }
@@ -70,7 +70,7 @@ async fn outbound_requests_reach_only_allowed_hosts() {
     let no = app.get(&format!("/test/outbound?url=http://{denied_addr}/")).await;
     assert_eq!(no.status, 502, "{}", no.text());
     assert!(no.text().contains("HttpRequestDenied"), "{}", no.text());
-    assert!(app.logs().contains("outbound request denied"));
+    assert!(app.wait_for_log("outbound request denied"), "{}", app.logs());
 }
 
 #[tokio::test]
@@ -92,4 +92,17 @@ async fn requests_beyond_the_concurrency_cap_get_503_with_retry_after() {
     assert_eq!(resp.header("retry-after"), Some("1"));
     assert_eq!(slow.await.unwrap().unwrap().status, 200);
     assert_eq!(app.get("/health").await.status, 200);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413_before_any_component_runs() {
+    let redis = RedisServer::start();
+    let app = Chaoslab::builder().redis(&redis.url()).args(["--max-body-kb", "1"]).start();
+    let body = bytes::Bytes::from(vec![b'x'; 2048]);
+    let resp =
+        chaoslab_tests::request(http::Method::POST, &app.url("/"), &[], body, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(resp.status, 413, "{}", resp.text());
+    assert_eq!(resp.header("content-type"), Some("application/problem+json"));
+    assert_eq!(redis.get_int("chaoslab:visits"), 0);
+    assert_eq!(app.get("/").await.status, 200);
 }

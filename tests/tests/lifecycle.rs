@@ -108,6 +108,7 @@ async fn sigterm_drains_in_flight_requests_and_exits_0() {
     }
     let status = tokio::task::spawn_blocking(move || {
         let status = app.wait(Duration::from_secs(10));
+        app.wait_for_log("draining");
         (status, app.logs())
     })
     .await

@@ -57,6 +57,7 @@ async fn serve(args: UpArgs, manifest: manifest::AppManifest) -> anyhow::Result<
         timeout: args.limits.request_timeout,
         max_concurrent: args.limits.max_concurrent as usize,
         max_memory_bytes: args.limits.max_memory_mb as usize * 1024 * 1024,
+        max_body_bytes: u64::from(args.limits.max_body_kb) * 1024,
     };
     let cache_dir = match (&args.cache_dir, args.no_cache) {
         (_, true) => None,

@@ -29,6 +29,8 @@ pub struct RequestLimits {
     pub max_concurrent: usize,
     /// Largest linear memory one instance may grow to.
     pub max_memory_bytes: usize,
+    /// Largest request body announced by `Content-Length`.
+    pub max_body_bytes: u64,
 }
 
 /// Serves requests for one [`App`]. Shared by all connections.
@@ -67,6 +69,12 @@ impl Handler {
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             return overloaded(self.limits.max_concurrent);
         };
+        let declared =
+            req.headers().get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(len) = declared.filter(|len| *len > self.limits.max_body_bytes) {
+            let detail = format!("request body is {len} bytes; the limit is {}", self.limits.max_body_bytes);
+            return problem(StatusCode::PAYLOAD_TOO_LARGE, &detail);
+        }
         let path = req.uri().path().to_owned();
         let Some((matched, component)) = self.app.route(&path) else {
             return problem(StatusCode::NOT_FOUND, &format!("no route matches {path}"));
