@@ -1,12 +1,12 @@
 //! `chaoslab-bench`: chaoslab against a native axum + redis-rs baseline, in
 //! one run on one machine, against one real `redis-server`.
 //!
-//! Builds everything from source (release), starts the Redis, `chaoslab up`
+//! Run through `scripts/bench` (which builds everything first). Starts the Redis, `chaoslab up`
 //! and `chaoslab-baseline`, loads `GET /` and `GET /health` with `wrk` at each
 //! connection count, and prints req/s, p50, p99, errors, server CPU time per
 //! request, and the chaoslab/baseline ratios. Not part of the test gate.
 //!
-//! `cargo run --release -p chaoslab-bench -- [--duration 10s] [--connections 4,64]`
+//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health]`
 
 mod wrk;
 
@@ -59,8 +59,7 @@ fn humantime_secs(s: &str) -> Result<Duration, String> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    eprintln!("bench: building chaoslab, components and the baseline (release)…");
-    let baseline_bin = artifacts::release_bin("chaoslab-baseline");
+    let baseline_bin = artifacts::baseline_bin();
     let redis = RedisServer::start();
     let chaoslab = Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url()).start();
     let (mut baseline, baseline_url) = start_baseline(&baseline_bin, &redis.url())?;

@@ -126,7 +126,7 @@ impl std::fmt::Debug for LoadedComponent {
     }
 }
 
-/// Used by `check_sources` callers that only have a path.
+/// The directory relative paths in `manifest` are resolved against.
 pub fn manifest_dir(manifest: &Path) -> &Path {
-    manifest.parent().unwrap_or(Path::new("."))
+    manifest.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }

@@ -1,10 +1,14 @@
-//! Where the binaries and components under test live, built once per test
-//! process from the current sources (cargo makes the rebuild a no-op when
-//! nothing changed).
+//! Where the binaries and components under test live.
+//!
+//! They are built before the tests by `scripts/test` (`cargo build --release`,
+//! then `chaoslab build` for each manifest). The tests never run cargo
+//! themselves: a nested cargo inherits the test process's `CARGO_*`
+//! variables, which several build scripts track, and rebuilt wasmtime in CI.
+//! Instead, a missing or stale artifact fails loudly with the command to run.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -21,7 +25,7 @@ pub fn app_manifest() -> PathBuf {
     workspace_root().join("spin.toml")
 }
 
-/// The test manifest: the api component plus the misbehaving test guest.
+/// The test manifest: the api and chaos components plus the misbehaving test guest.
 pub fn test_manifest() -> PathBuf {
     workspace_root().join("tests/fixtures/spin.toml")
 }
@@ -31,66 +35,54 @@ pub fn cache_dir() -> PathBuf {
     target_dir().join("chaoslab-test-cache")
 }
 
-/// The `chaoslab` binary, built (with the components) on first use.
+/// The `chaoslab` binary, checked once to be built and newer than the sources.
 pub fn chaoslab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        run(Command::new(env!("CARGO")).args([
-            "build",
-            "--release",
-            "--locked",
-            "-p",
-            "chaoslab-runtime",
-            "--bin",
-            "chaoslab",
-        ]));
         let bin = target_dir().join("release/chaoslab");
-        for manifest in [app_manifest(), test_manifest()] {
-            run(Command::new(&bin).arg("build").arg("--manifest").arg(manifest));
+        check_fresh(&bin, &["runtime/src", "sidecar/src", "wit", "Cargo.lock"]);
+        let shared: &[&str] = &["components/guest-http/src", "wit"];
+        for (wasm, sources) in [
+            ("chaoslab_api.wasm", &["components/api/src", shared[0], shared[1]][..]),
+            ("chaoslab_chaos.wasm", &["components/chaos/src", shared[0], shared[1]][..]),
+            ("chaoslab_test_guest.wasm", &["components/test-guest/src"][..]),
+        ] {
+            check_fresh(&target_dir().join("wasm32-wasip2/release").join(wasm), sources);
         }
         bin
     })
 }
 
-/// A binary of the workspace (e.g. the benchmark baseline), built in the
-/// release profile.
-pub fn release_bin(name: &str) -> PathBuf {
-    build_workspace();
-    target_dir().join("release").join(name)
+/// The benchmark's native baseline, checked to be built and fresh.
+pub fn baseline_bin() -> PathBuf {
+    let bin = target_dir().join("release/chaoslab-baseline");
+    check_fresh(&bin, &["bench/src", "Cargo.lock"]);
+    bin
 }
 
-/// `cargo build --release` of the whole workspace (its default members),
-/// exactly as `scripts/test` does before `cargo test --release`: building a
-/// single package would resolve other features and rebuild wasmtime.
-fn build_workspace() {
-    run(Command::new(env!("CARGO")).args(["build", "--release", "--locked"]));
-}
-
-/// Variables cargo sets for a test process (`CARGO_MANIFEST_DIR`,
-/// `CARGO_PKG_NAME`, `OUT_DIR`, …). Build scripts such as ring's declare
-/// `rerun-if-env-changed` on them, so a nested cargo that inherits them would
-/// see "changed" values and rebuild half the dependency tree.
-fn is_test_process_var(key: &str) -> bool {
-    key.starts_with("CARGO_PKG_")
-        || matches!(
-            key,
-            "CARGO_MANIFEST_DIR"
-                | "CARGO_MANIFEST_PATH"
-                | "CARGO_MANIFEST_LINKS"
-                | "CARGO_CRATE_NAME"
-                | "CARGO_BIN_NAME"
-                | "CARGO_PRIMARY_PACKAGE"
-                | "CARGO_TARGET_TMPDIR"
-                | "OUT_DIR"
-        )
-}
-
-fn run(cmd: &mut Command) {
-    for (key, _) in std::env::vars() {
-        if is_test_process_var(&key) {
-            cmd.env_remove(key);
-        }
+/// Panics with the fix when `artifact` is missing or older than any file
+/// under `sources` (paths relative to the workspace root).
+fn check_fresh(artifact: &Path, sources: &[&str]) {
+    let fix = "build first with `scripts/test` (or `cargo build --release && \
+               target/release/chaoslab build && target/release/chaoslab build --manifest tests/fixtures/spin.toml`)";
+    let built = std::fs::metadata(artifact)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|_| panic!("{} is missing: {fix}", artifact.display()));
+    let root = workspace_root();
+    if let Some(newer) = sources.iter().find_map(|dir| newest_after(&root.join(dir), built)) {
+        panic!("{} is older than {}: {fix}", artifact.display(), newer.display());
     }
-    let status = cmd.current_dir(workspace_root()).status().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(status.success(), "{cmd:?} failed with {status}");
+}
+
+/// A file under `path` modified after `than`, if any. Test-only modules
+/// (`tests.rs`) are skipped: they do not change the release artifacts.
+fn newest_after(path: &Path, than: SystemTime) -> Option<PathBuf> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_file() {
+        if path.file_name().is_some_and(|n| n == "tests.rs") {
+            return None;
+        }
+        return meta.modified().ok().filter(|m| *m > than).map(|_| path.to_path_buf());
+    }
+    std::fs::read_dir(path).ok()?.flatten().find_map(|entry| newest_after(&entry.path(), than))
 }
