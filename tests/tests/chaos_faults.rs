@@ -52,6 +52,7 @@ async fn errors_hit_the_requested_share_and_replay_with_the_same_seed() {
     let failed = first.iter().filter(|s| **s == 503).count();
     assert!(first.iter().all(|s| *s == 200 || *s == 503));
     let share = failed as f64 / first.len() as f64;
+    eprintln!("errors at 30 %: {failed} of {} requests failed ({share:.3})", first.len());
     // 500 draws at p = 0.3: sd ≈ 0.0205; ±0.07 is beyond 3 sd.
     assert!((share - 0.30).abs() <= 0.07, "share of errors {share}");
     assert_eq!(first, error_run("20261128").await, "same seed, same decisions");

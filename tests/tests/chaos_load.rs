@@ -23,6 +23,7 @@ async fn load_burns_cpu_and_holds_memory_for_its_duration_only() {
     assert!(rss_during - rss_before >= 0.8 * 64.0, "RSS {rss_before:.1} -> {rss_during:.1} MiB");
     tokio::time::sleep(Duration::from_millis(1700)).await;
     let cpu = (proc_stat::cpu_time(pid).unwrap() - cpu_before).as_secs_f64();
+    eprintln!("load: CPU {cpu:.2}s of the requested 2.40s; RSS {rss_before:.1} -> {rss_during:.1} MiB");
     assert!(cpu >= 0.6 * 0.8 * 3.0, "CPU used {cpu:.2}s of the requested 2.4s");
 
     // Over: workers gone, memory returned, no more CPU burnt.
@@ -31,6 +32,7 @@ async fn load_burns_cpu_and_holds_memory_for_its_duration_only() {
     assert_eq!(status["load"]["cpu_workers"], 0, "{status}");
     assert_eq!(status["recent"][0]["end_reason"], "expired");
     let rss_after = proc_stat::rss_mib(pid).unwrap();
+    eprintln!("load over: RSS {rss_after:.1} MiB");
     assert!(rss_after - rss_before < 24.0, "RSS {rss_before:.1} -> {rss_after:.1} MiB after the end");
     let idle_start = proc_stat::cpu_time(pid).unwrap();
     tokio::time::sleep(Duration::from_secs(1)).await;
