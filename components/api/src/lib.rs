@@ -18,7 +18,7 @@ mod bindings;
 mod problem;
 
 use bindings::chaoslab::sidecar::{chaos, store};
-use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found};
+use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, replica};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -74,13 +74,4 @@ fn health() -> Response {
             json(503, JSON, &json!({ "status": "unhealthy", "replica": replica(), "reason": problem::describe(&err) }))
         }
     }
-}
-
-/// The replica's name: Azure Container Apps sets `CONTAINER_APP_REPLICA_NAME`;
-/// elsewhere the runtime passes the host name.
-fn replica() -> String {
-    ["CONTAINER_APP_REPLICA_NAME", "HOSTNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
 }

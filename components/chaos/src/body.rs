@@ -103,48 +103,48 @@ fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LoadBody {
-    #[serde(default = "cpu_default")]
+    #[serde(default = "default::<80>")]
     cpu_percent: u32,
-    #[serde(default = "one")]
+    #[serde(default = "default::<1>")]
     workers: u32,
     #[serde(default)]
     memory_mb: u32,
-    #[serde(default = "sixty")]
+    #[serde(default = "default::<60>")]
     duration_seconds: u32,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HangBody {
-    #[serde(default = "three_hundred")]
+    #[serde(default = "default::<300>")]
     duration_seconds: u32,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LatencyBody {
-    #[serde(default = "five_hundred")]
+    #[serde(default = "default::<500>")]
     ms: u32,
     #[serde(default)]
     jitter_ms: u32,
-    #[serde(default = "hundred")]
+    #[serde(default = "default::<100>")]
     percent: u32,
     #[serde(default)]
     routes: Option<Vec<String>>,
-    #[serde(default = "sixty")]
+    #[serde(default = "default::<60>")]
     duration_seconds: u32,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ErrorsBody {
-    #[serde(default = "five_hundred")]
+    #[serde(default = "default::<500>")]
     status: u32,
-    #[serde(default = "hundred")]
+    #[serde(default = "default::<100>")]
     percent: u32,
     #[serde(default)]
     routes: Option<Vec<String>>,
-    #[serde(default = "sixty")]
+    #[serde(default = "default::<60>")]
     duration_seconds: u32,
 }
 
@@ -162,27 +162,13 @@ struct RedisBody {
     mode: Mode,
     #[serde(default)]
     latency_ms: u32,
-    #[serde(default = "hundred")]
+    #[serde(default = "default::<100>")]
     percent: u32,
-    #[serde(default = "sixty")]
+    #[serde(default = "default::<60>")]
     duration_seconds: u32,
 }
 
-fn cpu_default() -> u32 {
-    80
-}
-fn one() -> u32 {
-    1
-}
-fn sixty() -> u32 {
-    60
-}
-fn hundred() -> u32 {
-    100
-}
-fn three_hundred() -> u32 {
-    300
-}
-fn five_hundred() -> u32 {
-    500
+/// Serde default for a numeric field: `default = "default::<60>"`.
+const fn default<const N: u32>() -> u32 {
+    N
 }

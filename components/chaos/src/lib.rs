@@ -20,7 +20,7 @@ mod body;
 mod render;
 
 use bindings::chaoslab::sidecar::chaos::{self, Error as ChaosError};
-use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, problem};
+use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, problem, replica};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -117,12 +117,4 @@ fn chaos_error(err: &ChaosError) -> Response {
         ChaosError::NotFound(id) => problem(404, "Not Found", &format!("no running experiment {id}"), None),
         ChaosError::Disabled => problem(404, "Not Found", "chaos is disabled on this replica", None),
     }
-}
-
-/// The replica's name (see the api component).
-fn replica() -> String {
-    ["CONTAINER_APP_REPLICA_NAME", "HOSTNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
 }
