@@ -37,7 +37,7 @@ async fn health_is_200_with_redis_latency() {
     assert_eq!(resp.status, 200, "{}", resp.text());
     let body = resp.json();
     assert_eq!(body["status"], "healthy");
-    assert!(body["redis"]["latency_ms"].as_f64().is_some_and(|ms| ms >= 0.0 && ms < 500.0), "{body}");
+    assert!(body["redis"]["latency_ms"].as_f64().is_some_and(|ms| (0.0..500.0).contains(&ms)), "{body}");
 }
 
 #[tokio::test]
