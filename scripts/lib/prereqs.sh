@@ -27,7 +27,9 @@ ensure_rust() {
     echo "chaoslab: rustup is required (https://rustup.rs)" >&2
     return 1
   fi
-  rustup toolchain install --no-self-update >/dev/null 2>&1 || rustup show active-toolchain >/dev/null
+  # Install the toolchain rust-toolchain.toml names only if it is missing, so
+  # a run never upgrades the compiler (and invalidates every build) by itself.
+  rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install --no-self-update
   local target
   target=$(sed -n 's/^targets *= *\["\([^"]*\)".*/\1/p' rust-toolchain.toml)
   rustup target list --installed | grep -qx "$target" || rustup target add "$target"
