@@ -85,13 +85,9 @@ impl ChaosEngine {
 
     /// Compares a bearer token with the configured one in constant time.
     pub fn authorize(&self, bearer: &str) -> bool {
-        let expected = self.inner.config.token.as_bytes();
-        let given = bearer.as_bytes();
-        let mut diff = expected.len() ^ given.len();
-        for (i, e) in expected.iter().enumerate() {
-            diff |= usize::from(e ^ given.get(i).copied().unwrap_or(0));
-        }
-        self.enabled() && diff == 0
+        use subtle::ConstantTimeEq;
+        let matches: bool = self.inner.config.token.as_bytes().ct_eq(bearer.as_bytes()).into();
+        self.enabled() && !self.inner.config.token.is_empty() && matches
     }
 
     /// Starts an experiment.
