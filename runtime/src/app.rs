@@ -9,7 +9,9 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::host::{AllowedHost, HostState, OutboundPolicy};
+use crate::compose::{self, ComposeError, Plug};
+use crate::config::LinkMode;
+use crate::host::{AllowedHost, HostState, OutboundPolicy, Variables};
 use crate::manifest::{AppManifest, ComponentSpec, ManifestError, RouteMatch, Router};
 
 /// Why an app could not be loaded.
@@ -30,6 +32,51 @@ pub enum LoadError {
         /// What wasmtime said.
         cause: wasmtime::Error,
     },
+    /// A dependency cannot be plugged (`--link loopback`).
+    #[error("{manifest}: [component.{id}.dependencies] {key:?}: {cause}")]
+    Dependency {
+        /// The manifest path.
+        manifest: String,
+        /// The component id.
+        id: String,
+        /// The dependency key.
+        key: String,
+        /// What is wrong.
+        cause: DependencyError,
+    },
+}
+
+/// Why a dependency cannot be plugged.
+#[derive(Debug, thiserror::Error)]
+pub enum DependencyError {
+    /// Its `.wasm` cannot be read.
+    #[error("cannot read {path}: {source}{hint}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+        /// How to build it.
+        hint: String,
+    },
+    /// The composition failed.
+    #[error(transparent)]
+    Compose(#[from] ComposeError),
+    /// The component does not share its configuration with dependencies.
+    #[error(
+        "the sidecar-link bridge needs the component's variables and outbound hosts: \
+         set dependencies_inherit_configuration = true"
+    )]
+    NotInherited,
+}
+
+/// How components are linked to the sidecar.
+#[derive(Debug, Clone)]
+pub struct LinkPlan {
+    /// In-process or loopback.
+    pub mode: LinkMode,
+    /// With loopback: the sidecar's origin, whose hold calls extend deadlines.
+    pub sidecar: Option<AllowedHost>,
 }
 
 /// One compiled component and what each of its requests gets.
@@ -42,6 +89,8 @@ pub struct LoadedComponent {
     pub env: Vec<(String, String)>,
     /// Where it may send HTTP requests.
     pub outbound: OutboundPolicy,
+    /// Its `[component.<id>.variables]`.
+    pub variables: Variables,
 }
 
 /// The served application.
@@ -55,9 +104,14 @@ pub struct App {
 impl App {
     /// Compiles every component of `manifest` with `engine`. `host_env` is
     /// added to each component's environment (e.g. `HOSTNAME`).
-    pub fn load(engine: &Engine, manifest: &AppManifest, host_env: &[(String, String)]) -> Result<Self, LoadError> {
+    pub fn load(
+        engine: &Engine,
+        manifest: &AppManifest,
+        host_env: &[(String, String)],
+        link: &LinkPlan,
+    ) -> Result<Self, LoadError> {
         let mut linker = Linker::<HostState>::new(engine);
-        HostState::add_to_linker(&mut linker).expect("host interfaces link once");
+        HostState::add_to_linker(&mut linker, link.mode == LinkMode::Inprocess).expect("host interfaces link once");
         let mut loaded: BTreeMap<&str, Arc<LoadedComponent>> = BTreeMap::new();
         for (route, id) in &manifest.routes {
             if loaded.contains_key(id.as_str()) {
@@ -65,7 +119,7 @@ impl App {
             }
             let spec = &manifest.components[id];
             tracing::debug!(component = %id, route = %route, "compiling component");
-            loaded.insert(id, Arc::new(load_component(engine, &linker, manifest, spec, host_env)?));
+            loaded.insert(id, Arc::new(load_component(engine, &linker, manifest, spec, host_env, link)?));
         }
         let routes = manifest.routes.iter().map(|(route, id)| (route.clone(), loaded[id.as_str()].clone())).collect();
         Ok(Self { name: manifest.name.clone(), router: Router::new(routes) })
@@ -94,6 +148,7 @@ fn load_component(
     manifest: &AppManifest,
     spec: &ComponentSpec,
     host_env: &[(String, String)],
+    link: &LinkPlan,
 ) -> Result<LoadedComponent, LoadError> {
     let fail = |cause: wasmtime::Error| LoadError::Component {
         manifest: manifest.path.display().to_string(),
@@ -112,12 +167,69 @@ fn load_component(
     if !spec.source.is_file() {
         return Err(spec.missing_source(&manifest.path).into());
     }
-    let component = Component::from_file(engine, &spec.source).map_err(fail)?;
-    let instance_pre = linker.instantiate_pre(&component).map_err(fail)?;
+    let component = match link.mode {
+        LinkMode::Loopback if !spec.dependencies.is_empty() => {
+            let bytes = composed(manifest, spec)?;
+            Component::new(engine, &bytes).map_err(fail)?
+        }
+        _ => Component::from_file(engine, &spec.source).map_err(fail)?,
+    };
+    let instance_pre = linker.instantiate_pre(&component).map_err(|cause| {
+        let hint = match link.mode {
+            LinkMode::Loopback => format!(
+                " (with --link loopback, imports of chaoslab:sidecar come from the sidecar-link bridge: \
+                 declare it under [component.{}.dependencies])",
+                spec.id
+            ),
+            LinkMode::Inprocess => String::new(),
+        };
+        fail(cause.context(format!("linking the component's imports{hint}")))
+    })?;
     let pre = ProxyPre::new(instance_pre).map_err(fail)?;
     let mut env: Vec<(String, String)> = host_env.to_vec();
     env.extend(spec.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
-    Ok(LoadedComponent { id: spec.id.clone(), pre, env, outbound: OutboundPolicy::new(allowed) })
+    let mut outbound = OutboundPolicy::new(allowed);
+    if let Some(sidecar) = &link.sidecar {
+        outbound = outbound.with_sidecar(sidecar.clone());
+    }
+    let variables = Arc::new(spec.variables.clone());
+    Ok(LoadedComponent { id: spec.id.clone(), pre, env, outbound, variables })
+}
+
+/// The component's bytes composed with its declared dependencies.
+fn composed(manifest: &AppManifest, spec: &ComponentSpec) -> Result<Vec<u8>, LoadError> {
+    let fail = |key: &str, cause: DependencyError| LoadError::Dependency {
+        manifest: manifest.path.display().to_string(),
+        id: spec.id.clone(),
+        key: key.to_owned(),
+        cause,
+    };
+    if !spec.dependencies_inherit_configuration {
+        let key = spec.dependencies.keys().next().map_or("", String::as_str);
+        return Err(fail(key, DependencyError::NotInherited));
+    }
+    let socket = std::fs::read(&spec.source).map_err(|_| spec.missing_source(&manifest.path))?;
+    let mut plugs = Vec::with_capacity(spec.dependencies.len());
+    for (key, dep) in &spec.dependencies {
+        let bytes = std::fs::read(&dep.path).map_err(|source| {
+            let hint = match spec.build.as_ref() {
+                Some(build) => format!("; build it with `chaoslab build` (runs `{}`)", build.command),
+                None => String::new(),
+            };
+            fail(key, DependencyError::Read { path: dep.path.clone(), source, hint })
+        })?;
+        plugs.push(Plug { key, path: &dep.path, bytes, export: dep.export.as_deref() });
+    }
+    compose::compose(socket, plugs).map_err(|cause| {
+        let key = match &cause {
+            ComposeError::NoMatchingImport { key, .. }
+            | ComposeError::MissingExport { key, .. }
+            | ComposeError::BadKey { key }
+            | ComposeError::ExportNeedsInterface { key } => key.clone(),
+            ComposeError::Graph { .. } => spec.dependencies.keys().cloned().collect::<Vec<_>>().join(", "),
+        };
+        fail(&key, cause.into())
+    })
 }
 
 impl std::fmt::Debug for LoadedComponent {

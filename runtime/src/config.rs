@@ -25,6 +25,9 @@ pub enum Command {
     Up(UpArgs),
     /// Run every `[component.*.build]` command of spin.toml, like `spin build`.
     Build(BuildArgs),
+    /// Run the sidecar alone (Redis, chaos engine) and serve the
+    /// `chaoslab:sidecar` contract over loopback HTTP, for `spin up`.
+    Sidecar(SidecarArgs),
 }
 
 /// `chaoslab up`.
@@ -38,7 +41,12 @@ pub struct UpArgs {
     #[arg(long, env = "CHAOSLAB_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// Redis connection.
+    /// How components reach the sidecar.
+    #[command(flatten)]
+    pub link: LinkArgs,
+
+    /// Redis connection (with `--link loopback --sidecar-url`, the external
+    /// sidecar's settings apply instead).
     #[command(flatten)]
     pub redis: RedisArgs,
 
@@ -50,7 +58,7 @@ pub struct UpArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
 
-    /// Chaos engine.
+    /// Chaos engine (with `--sidecar-url`, the external sidecar's apply).
     #[command(flatten)]
     pub chaos: ChaosArgs,
 
@@ -61,6 +69,81 @@ pub struct UpArgs {
     /// Compile components on every start instead of caching the result.
     #[arg(long, env = "CHAOSLAB_NO_CACHE")]
     pub no_cache: bool,
+}
+
+/// How the components' `chaoslab:sidecar` imports are satisfied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkMode {
+    /// Linked natively inside this process; declared bridge dependencies are ignored.
+    Inprocess,
+    /// Each component is composed with its declared `sidecar-link` bridge,
+    /// which calls the sidecar over loopback HTTP, exactly as under `spin up`.
+    Loopback,
+}
+
+/// `--link` and the loopback sidecar it talks to.
+#[derive(Debug, Clone, Args)]
+pub struct LinkArgs {
+    /// `inprocess` (default) or `loopback` (the Spin CLI's composition).
+    #[arg(long = "link", env = "CHAOSLAB_LINK", value_enum, default_value = "inprocess")]
+    pub mode: LinkMode,
+
+    /// The external `chaoslab sidecar` for `--link loopback`, e.g.
+    /// `http://127.0.0.1:7070`. When unset, `up` serves its own sidecar on a
+    /// free loopback port. Becomes the manifest variable `sidecar_url`.
+    #[arg(long = "sidecar-url", env = "CHAOSLAB_SIDECAR_URL")]
+    pub sidecar_url: Option<String>,
+
+    /// Shared secret of the loopback link (at least 16 characters); generated
+    /// when `up` serves its own sidecar. Becomes the variable `link_token`.
+    #[arg(long = "link-token", env = "CHAOSLAB_LINK_TOKEN", hide_env_values = true)]
+    pub link_token: Option<String>,
+}
+
+impl LinkArgs {
+    /// Checks the combinations clap cannot.
+    pub fn validate(&self) -> Result<(), String> {
+        match (self.mode, &self.sidecar_url, &self.link_token) {
+            (LinkMode::Inprocess, Some(_), _) => Err("--sidecar-url needs --link loopback".into()),
+            (LinkMode::Loopback, Some(_), None) => {
+                Err("--link loopback --sidecar-url needs the sidecar's --link-token (or CHAOSLAB_LINK_TOKEN)".into())
+            }
+            (LinkMode::Loopback, Some(url), _) if !url.starts_with("http://") => {
+                Err(format!("--sidecar-url must be an http:// URL (the sidecar listens on loopback), got {url:?}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `chaoslab sidecar`.
+#[derive(Debug, Args)]
+pub struct SidecarArgs {
+    /// Address to serve the link and probes on; loopback by default. Port 0
+    /// picks a free port (the bound address is printed).
+    #[arg(long, env = "CHAOSLAB_SIDECAR_LISTEN", default_value = "127.0.0.1:7070")]
+    pub listen: SocketAddr,
+
+    /// Shared secret every call must carry (at least 16 characters); when
+    /// unset one is generated and printed once as `link token: …`.
+    #[arg(long = "link-token", env = "CHAOSLAB_LINK_TOKEN", hide_env_values = true)]
+    pub link_token: Option<String>,
+
+    /// Redis connection, exactly as for `chaoslab up`.
+    #[command(flatten)]
+    pub redis: RedisArgs,
+
+    /// The `redis-server` program started when no Redis URL is configured.
+    #[arg(long, env = "CHAOSLAB_REDIS_SERVER", default_value = "redis-server")]
+    pub redis_server: PathBuf,
+
+    /// Chaos engine.
+    #[command(flatten)]
+    pub chaos: ChaosArgs,
+
+    /// How long shutdown waits for in-flight calls.
+    #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace: Duration,
 }
 
 /// Limits that keep one request, or a flood of them, from taking the service down.
@@ -137,5 +220,24 @@ mod tests {
         let cli = Cli::try_parse_from(["chaoslab", "up", "--request-timeout", "2h"]).unwrap();
         let Command::Up(up) = cli.command else { panic!("expected up") };
         assert!(up.limits.validate().unwrap_err().contains("--request-timeout"));
+    }
+
+    #[test]
+    fn link_flags_are_checked() {
+        let parse = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["chaoslab", "up"], args].concat()).unwrap();
+            let Command::Up(up) = cli.command else { panic!("expected up") };
+            up.link.validate()
+        };
+        assert!(parse(&[]).is_ok());
+        assert!(parse(&["--link", "loopback"]).is_ok());
+        assert!(parse(&["--sidecar-url", "http://127.0.0.1:7070"]).unwrap_err().contains("--link loopback"));
+        let no_token = parse(&["--link", "loopback", "--sidecar-url", "http://127.0.0.1:7070"]);
+        assert!(no_token.unwrap_err().contains("--link-token"));
+        let https = parse(&["--link", "loopback", "--sidecar-url", "https://x", "--link-token", "0123456789abcdef"]);
+        assert!(https.unwrap_err().contains("http://"));
+        let cli = Cli::try_parse_from(["chaoslab", "sidecar"]).unwrap();
+        let Command::Sidecar(sidecar) = cli.command else { panic!("expected sidecar") };
+        assert_eq!(sidecar.listen.to_string(), "127.0.0.1:7070");
     }
 }

@@ -8,14 +8,19 @@
 //! - [`manifest`]: `spin.toml` model, validation, variables, routes.
 //! - [`engine`]: the wasmtime engine (pooling, epochs, cache) and epoch ticker.
 //! - [`host`]: per-request host state, outbound policy, in-process sidecar link.
+//! - [`compose`]: a component plugged with its `dependencies` (wac-graph), as
+//!   `spin up` does, for `--link loopback`.
 //! - [`app`]: components compiled and pre-instantiated once, behind a router.
 //! - [`server`]: accept loop, per-request handling, graceful shutdown.
 //! - [`redis_child`]: the `redis-server` child of the embedded default.
+//! - [`sidecar_server`]: `chaoslab sidecar`'s loopback HTTP link and probes.
 
 pub mod app;
+pub mod compose;
 pub mod config;
 pub mod engine;
 pub mod host;
 pub mod manifest;
 pub mod redis_child;
 pub mod server;
+pub mod sidecar_server;

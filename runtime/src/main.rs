@@ -1,5 +1,6 @@
 //! The `chaoslab` binary: `chaoslab up` serves spin.toml on the embedded
-//! runtime; `chaoslab build` runs the components' build commands.
+//! runtime; `chaoslab build` runs the components' build commands;
+//! `chaoslab sidecar` runs the sidecar alone for `spin up`.
 
 mod cli;
 
@@ -19,6 +20,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up(args) => cli::up::run(args),
         Command::Build(args) => cli::build::run(&args),
+        Command::Sidecar(args) => cli::sidecar::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -30,13 +30,19 @@ const KINDS: [&str; 5] = ["load", "hang", "latency", "errors", "redis"];
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    if let Err(ChaosError::Disabled) = chaos::status() {
-        return not_found(req.path());
+    match chaos::status() {
+        Err(ChaosError::Disabled) => return not_found(req.path()),
+        Err(err @ ChaosError::Unavailable(_)) => return chaos_error(&err),
+        _ => {}
     }
-    if !authorized(&req) {
-        let mut resp = problem(401, "Unauthorized", "send Authorization: Bearer <chaos token>", None);
-        resp.set_header("www-authenticate", "Bearer realm=\"chaoslab\"");
-        return resp;
+    match authorized(&req) {
+        Ok(true) => {}
+        Ok(false) => {
+            let mut resp = problem(401, "Unauthorized", "send Authorization: Bearer <chaos token>", None);
+            resp.set_header("www-authenticate", "Bearer realm=\"chaoslab\"");
+            return resp;
+        }
+        Err(err) => return chaos_error(&err),
     }
     let path = req.path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.split('/').skip(2).collect();
@@ -62,10 +68,14 @@ fn handle(req: Request) -> Response {
     }
 }
 
-fn authorized(req: &Request) -> bool {
+/// Ok(true) when the request carries the replica's chaos token.
+fn authorized(req: &Request) -> Result<bool, ChaosError> {
     let header = req.header("authorization").and_then(|v| v.as_str()).unwrap_or("");
     let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or("");
-    !token.is_empty() && chaos::authorize(token.trim())
+    if token.trim().is_empty() {
+        return Ok(false);
+    }
+    chaos::authorize(token.trim())
 }
 
 fn start(kind: &str, req: &Request) -> Response {
@@ -116,5 +126,6 @@ fn chaos_error(err: &ChaosError) -> Response {
         ChaosError::Conflict(msg) => problem(409, "Conflict", msg, None),
         ChaosError::NotFound(id) => problem(404, "Not Found", &format!("no running experiment {id}"), None),
         ChaosError::Disabled => problem(404, "Not Found", "chaos is disabled on this replica", None),
+        ChaosError::Unavailable(msg) => problem(503, "Service Unavailable", msg, None),
     }
 }

@@ -1,6 +1,7 @@
 //! The commands of the `chaoslab` binary.
 
 pub mod build;
+pub mod sidecar;
 pub mod up;
 
 /// Logs to stderr; `CHAOSLAB_LOG` (or `RUST_LOG`) sets the filter, default `info`.

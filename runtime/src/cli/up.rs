@@ -6,52 +6,106 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow};
 use tokio::net::TcpListener;
 
-use chaoslab_runtime::app::{self, App};
-use chaoslab_runtime::config::UpArgs;
+use chaoslab_runtime::app::{self, App, LinkPlan};
+use chaoslab_runtime::config::{LinkMode, UpArgs};
 use chaoslab_runtime::engine::{self, EngineSettings, EpochTicker};
-use chaoslab_runtime::host::Sidecar;
+use chaoslab_runtime::host::AllowedHost;
 use chaoslab_runtime::manifest;
-use chaoslab_runtime::redis_child::RedisChild;
 use chaoslab_runtime::server::{self, Drained, Handler, RequestLimits};
-use chaoslab_sidecar::{Store, chaos};
+use chaoslab_runtime::sidecar_server::{self, LinkState, LinkToken};
 
 use super::build::spin_variable;
+use super::sidecar::start_services;
 
 /// Runs `chaoslab up` to completion.
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the configuration fails here, before
     // any process starts or any port is bound.
     args.limits.validate().map_err(|e| anyhow!(e))?;
-    let manifest = manifest::load(&args.manifest, spin_variable)?;
-    app::check_sources(&manifest)?;
-
+    args.link.validate().map_err(|e| anyhow!(e))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("chaoslab")
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(args, manifest))
+    runtime.block_on(serve(args))
 }
 
-async fn serve(args: UpArgs, manifest: manifest::AppManifest) -> anyhow::Result<()> {
-    let mut redis_args = args.redis.clone();
-    let child = match &redis_args.url {
-        Some(_) => None,
-        None => {
-            let child = RedisChild::start(&args.redis_server).await?;
-            tracing::info!(socket = %child.socket().display(), "started redis-server (no CHAOSLAB_REDIS_URL given)");
-            redis_args.url = Some(child.url());
-            Some(child)
-        }
-    };
-    let chaos = chaos::setup::from_args(&args.chaos).context("setting up the chaos engine")?;
-    if let Some(token) = &chaos.generated_token {
-        eprintln!("chaos token: {token}");
+/// The loopback link: where the sidecar is, its token, and (when `up` serves
+/// its own sidecar) the listener to serve it on.
+struct Loopback {
+    url: String,
+    token: LinkToken,
+    own: Option<TcpListener>,
+}
+
+async fn loopback(args: &UpArgs) -> anyhow::Result<Option<Loopback>> {
+    if args.link.mode == LinkMode::Inprocess {
+        return Ok(None);
     }
-    let store =
-        Store::connect(&redis_args).context("configuring the Redis connection")?.with_chaos(chaos.engine.clone());
-    tracing::info!(redis = store.target(), chaos = chaos.engine.enabled(), "redis target");
-    let sidecar = Sidecar { store, chaos: chaos.engine };
+    if let Some(url) = &args.link.sidecar_url {
+        let token = args.link.link_token.clone().expect("validated: --sidecar-url comes with --link-token");
+        let token = LinkToken::new(token).map_err(|e| anyhow!(e))?;
+        return Ok(Some(Loopback { url: url.trim_end_matches('/').to_owned(), token, own: None }));
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await.context("binding the sidecar's loopback port")?;
+    let addr = listener.local_addr().context("reading the sidecar's address")?;
+    let token = match &args.link.link_token {
+        Some(token) => LinkToken::new(token.clone()).map_err(|e| anyhow!(e))?,
+        None => LinkToken::generate().context("generating a link token")?,
+    };
+    Ok(Some(Loopback { url: format!("http://{addr}"), token, own: Some(listener) }))
+}
+
+async fn serve(args: UpArgs) -> anyhow::Result<()> {
+    let mut loopback = loopback(&args).await?;
+    // The runtime is the provider of the link's variables: the bridge reads
+    // `sidecar_url` and `link_token` as under `spin up`. In-process, nothing
+    // reads them, but spin.toml requires `link_token`: it gets a random value.
+    let link_url = loopback.as_ref().map(|l| l.url.clone());
+    let link_token = match &loopback {
+        Some(l) => l.token.expose().to_owned(),
+        None => LinkToken::generate().context("generating a link token")?.expose().to_owned(),
+    };
+    let variable = |name: &str| match name {
+        "sidecar_url" if link_url.is_some() => link_url.clone(),
+        "link_token" => Some(link_token.clone()),
+        _ => spin_variable(name),
+    };
+    let manifest = manifest::load(&args.manifest, variable)?;
+    app::check_sources(&manifest)?;
+    let link = LinkPlan {
+        mode: args.link.mode,
+        sidecar: match &loopback {
+            Some(l) => Some(AllowedHost::parse(&l.url).map_err(|e| anyhow!("--sidecar-url: {e}"))?),
+            None => None,
+        },
+    };
+
+    let external = loopback.as_ref().is_some_and(|l| l.own.is_none());
+    let (sidecar, child) = if external {
+        tracing::info!(sidecar = %link_url.as_deref().unwrap_or(""),
+            "linking components to the external sidecar; its Redis and chaos settings apply");
+        (None, None)
+    } else {
+        let (sidecar, child) = start_services(&args.redis, &args.redis_server, &args.chaos).await?;
+        (Some(sidecar), child)
+    };
+    let mut sidecar_task = None;
+    if let (Some(l), Some(sidecar)) = (loopback.as_mut(), &sidecar) {
+        if let Some(listener) = l.own.take() {
+            let token = std::mem::replace(&mut l.token, LinkToken::generate().context("link token")?);
+            let state = LinkState { sidecar: sidecar.clone(), token: Arc::new(token) };
+            tracing::info!(url = %l.url, "serving the sidecar link on loopback");
+            sidecar_task = Some(tokio::spawn(sidecar_server::serve(
+                listener,
+                state,
+                std::future::pending(),
+                args.limits.shutdown_grace,
+            )));
+        }
+    }
+    let sidecar = if args.link.mode == LinkMode::Inprocess { sidecar } else { None };
 
     let limits = RequestLimits {
         timeout: args.limits.request_timeout,
@@ -71,7 +125,7 @@ async fn serve(args: UpArgs, manifest: manifest::AppManifest) -> anyhow::Result<
     };
     let engine = engine::build(&settings).map_err(|e| anyhow!("{e:#}")).context("configuring wasmtime")?;
     let _ticker = EpochTicker::start(&engine);
-    let app = App::load(&engine, &manifest, &host_env())?;
+    let app = App::load(&engine, &manifest, &host_env(), &link)?;
     let handler = Arc::new(Handler::new(engine, app, sidecar, limits));
 
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
@@ -81,6 +135,9 @@ async fn serve(args: UpArgs, manifest: manifest::AppManifest) -> anyhow::Result<
     let drained = server::serve(listener, handler, server::shutdown_signal(), args.limits.shutdown_grace).await?;
     if drained == Drained::TimedOut {
         tracing::warn!(grace = ?args.limits.shutdown_grace, "grace period over; cutting remaining requests");
+    }
+    if let Some(task) = sidecar_task {
+        task.abort();
     }
     if let Some(child) = child {
         child.stop().await;

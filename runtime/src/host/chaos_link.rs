@@ -3,29 +3,69 @@
 
 use chaoslab_sidecar::chaos::{self as model, ChaosError};
 
-use super::HostState;
 use super::bindings::chaoslab::sidecar::chaos as wit;
+use super::{HostState, Sidecar};
 
 impl wit::Host for HostState {
-    async fn authorize(&mut self, bearer: String) -> bool {
-        self.sidecar.chaos.authorize(&bearer)
+    async fn authorize(&mut self, bearer: String) -> Result<bool, wit::Error> {
+        Ok(self.sidecar().authorize(&bearer))
     }
 
     async fn start(&mut self, fault: wit::Fault, duration_seconds: u32) -> Result<wit::Experiment, wit::Error> {
-        self.sidecar.chaos.start(fault_from_wit(fault), duration_seconds).map(experiment_to_wit).map_err(error_to_wit)
+        self.sidecar().start(fault, duration_seconds)
     }
 
     async fn stop(&mut self, id: String) -> Result<wit::Experiment, wit::Error> {
-        self.sidecar.chaos.stop(&id).map(experiment_to_wit).map_err(error_to_wit)
+        self.sidecar().stop(&id)
     }
 
     async fn stop_all(&mut self) -> Result<Vec<wit::Experiment>, wit::Error> {
-        let stopped = self.sidecar.chaos.stop_all().map_err(error_to_wit)?;
-        Ok(stopped.into_iter().map(experiment_to_wit).collect())
+        self.sidecar().stop_all()
     }
 
     async fn status(&mut self) -> Result<wit::ChaosStatus, wit::Error> {
-        let s = self.sidecar.chaos.status().map_err(error_to_wit)?;
+        self.sidecar().status()
+    }
+
+    async fn decide(&mut self, route: String, method: String) -> wit::Decision {
+        self.sidecar().decide(&route, &method)
+    }
+
+    async fn hold(&mut self, ms: u64) -> bool {
+        // A held request is chaos, not a slow guest: its time does not count
+        // against the request timeout.
+        self.deadline.extend(std::time::Duration::from_millis(ms));
+        self.sidecar().hold(ms).await
+    }
+}
+
+/// The chaos half of the contract, in WIT types: what both the in-process
+/// link and the loopback server answer.
+impl Sidecar {
+    /// `chaos.authorize` (constant time).
+    pub fn authorize(&self, bearer: &str) -> bool {
+        self.chaos.authorize(bearer)
+    }
+
+    /// `chaos.start`.
+    pub fn start(&self, fault: wit::Fault, duration_seconds: u32) -> Result<wit::Experiment, wit::Error> {
+        self.chaos.start(fault_from_wit(fault), duration_seconds).map(experiment_to_wit).map_err(error_to_wit)
+    }
+
+    /// `chaos.stop`.
+    pub fn stop(&self, id: &str) -> Result<wit::Experiment, wit::Error> {
+        self.chaos.stop(id).map(experiment_to_wit).map_err(error_to_wit)
+    }
+
+    /// `chaos.stop-all`.
+    pub fn stop_all(&self) -> Result<Vec<wit::Experiment>, wit::Error> {
+        let stopped = self.chaos.stop_all().map_err(error_to_wit)?;
+        Ok(stopped.into_iter().map(experiment_to_wit).collect())
+    }
+
+    /// `chaos.status`.
+    pub fn status(&self) -> Result<wit::ChaosStatus, wit::Error> {
+        let s = self.chaos.status().map_err(error_to_wit)?;
         Ok(wit::ChaosStatus {
             seed: s.seed,
             now_ms: s.now_ms,
@@ -35,8 +75,9 @@ impl wit::Host for HostState {
         })
     }
 
-    async fn decide(&mut self, route: String, method: String) -> wit::Decision {
-        let d = self.sidecar.chaos.decide(&route, &method);
+    /// `chaos.decide`.
+    pub fn decide(&self, route: &str, method: &str) -> wit::Decision {
+        let d = self.chaos.decide(route, method);
         if !d.experiments.is_empty() {
             tracing::debug!(route, experiments = ?d.experiments, "chaos applied to request");
         }
@@ -48,11 +89,9 @@ impl wit::Host for HostState {
         }
     }
 
-    async fn hold(&mut self, ms: u64) -> bool {
-        // A held request is chaos, not a slow guest: its time does not count
-        // against the request timeout.
-        self.deadline.extend(std::time::Duration::from_millis(ms));
-        self.sidecar.chaos.hold(ms).await
+    /// `chaos.hold`.
+    pub async fn hold(&self, ms: u64) -> bool {
+        self.chaos.hold(ms).await
     }
 }
 

@@ -5,12 +5,14 @@
 //! - [`link`] and `chaos_link`: `chaoslab:sidecar/*` imports, linked
 //!   in-process to the sidecar library.
 //! - [`deadline`]: the request's time budget, extended by chaos holds.
+//! - [`variables`]: `fermyon:spin/variables`, the component's variables.
 
-mod bindings;
+pub mod bindings;
 mod chaos_link;
 pub mod deadline;
 pub mod link;
 pub mod outbound;
+pub mod variables;
 
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
@@ -22,6 +24,7 @@ use std::sync::Arc;
 use chaoslab_sidecar::{ChaosEngine, Store};
 pub use deadline::RequestDeadline;
 pub use outbound::{AllowedHost, OutboundPolicy};
+pub use variables::Variables;
 
 /// The sidecar services linked into every instance.
 #[derive(Debug, Clone)]
@@ -42,8 +45,11 @@ pub struct HostState {
     table: ResourceTable,
     /// The component's outbound policy (`allowed_outbound_hosts`).
     outbound: OutboundPolicy,
-    /// The sidecar, for `chaoslab:sidecar/*`.
-    pub(crate) sidecar: Sidecar,
+    /// The sidecar, for `chaoslab:sidecar/*` (None with `--link loopback`,
+    /// where the composed bridge calls it over HTTP instead).
+    sidecar: Option<Sidecar>,
+    /// The component's variables, for `fermyon:spin/variables`.
+    variables: Variables,
     /// This request's deadline (chaos holds extend it).
     pub(crate) deadline: Arc<RequestDeadline>,
     /// Memory and instance limits of this request.
@@ -54,8 +60,9 @@ impl HostState {
     /// State for one request of a component.
     pub fn new(
         wasi: WasiCtx,
-        outbound: OutboundPolicy,
-        sidecar: Sidecar,
+        outbound: &OutboundPolicy,
+        variables: Variables,
+        sidecar: Option<Sidecar>,
         deadline: Arc<RequestDeadline>,
         max_memory: usize,
     ) -> Self {
@@ -63,18 +70,30 @@ impl HostState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound,
+            outbound: outbound.for_request(deadline.clone()),
             sidecar,
+            variables,
             deadline,
             limits: StoreLimitsBuilder::new().memory_size(max_memory).trap_on_grow_failure(false).build(),
         }
     }
 
-    /// Links WASI CLI, WASI HTTP and `chaoslab:sidecar` into `linker`.
-    pub fn add_to_linker(linker: &mut Linker<Self>) -> wasmtime::Result<()> {
+    /// Links WASI CLI, WASI HTTP and Spin variables into `linker`, and
+    /// `chaoslab:sidecar` when `in_process`.
+    pub fn add_to_linker(linker: &mut Linker<Self>, in_process: bool) -> wasmtime::Result<()> {
         wasmtime_wasi::p2::add_to_linker_async(linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
-        link::add_to_linker(linker)
+        variables::add_to_linker(linker)?;
+        if in_process {
+            link::add_to_linker(linker)?;
+        }
+        Ok(())
+    }
+
+    /// The in-process sidecar. Only the in-process link calls this, and it is
+    /// linked only when the sidecar is set.
+    fn sidecar(&self) -> &Sidecar {
+        self.sidecar.as_ref().expect("chaoslab:sidecar is linked only in-process, with a sidecar")
     }
 }
 

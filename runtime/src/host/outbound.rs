@@ -52,17 +52,50 @@ impl AllowedHost {
     }
 }
 
+/// The header on a bridge's `chaos.hold` call that says how long the hold
+/// may last; the runtime grants the request that much more time.
+pub const HOLD_HEADER: &str = "chaoslab-hold-ms";
+
 /// The hosts one component may reach. Shared by all its requests.
 #[derive(Debug, Clone, Default)]
 pub struct OutboundPolicy {
     /// Parsed `allowed_outbound_hosts`.
     allowed: Arc<[AllowedHost]>,
+    /// The loopback sidecar (`--link loopback`): its `chaos.hold` calls
+    /// extend the request's deadline, as in-process holds do.
+    sidecar: Option<Arc<AllowedHost>>,
+    /// This request's deadline (set per request).
+    deadline: Option<Arc<super::RequestDeadline>>,
 }
 
 impl OutboundPolicy {
     /// A policy allowing exactly `allowed`.
     pub fn new(allowed: Vec<AllowedHost>) -> Self {
-        Self { allowed: allowed.into() }
+        Self { allowed: allowed.into(), sidecar: None, deadline: None }
+    }
+
+    /// Marks `sidecar` (an `http://host:port` origin) as the loopback sidecar.
+    pub fn with_sidecar(mut self, sidecar: AllowedHost) -> Self {
+        self.sidecar = Some(Arc::new(sidecar));
+        self
+    }
+
+    /// This policy for one request with `deadline`.
+    pub fn for_request(&self, deadline: Arc<super::RequestDeadline>) -> Self {
+        Self { deadline: Some(deadline), ..self.clone() }
+    }
+
+    /// Grants the request the time of a bridge's hold call to the sidecar.
+    fn extend_for_hold(&self, request: &http::Request<WasiBody>) {
+        let (Some(sidecar), Some(deadline)) = (&self.sidecar, &self.deadline) else { return };
+        let uri = request.uri();
+        let to_sidecar = uri
+            .host()
+            .is_some_and(|h| sidecar.allows(uri.scheme_str().unwrap_or("http"), h, uri.port_u16().unwrap_or(80)));
+        let hold_ms = request.headers().get(HOLD_HEADER).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let (true, Some(ms)) = (to_sidecar, hold_ms) {
+            deadline.extend(std::time::Duration::from_millis(ms));
+        }
     }
 
     /// True when a request to this URI may be sent.
@@ -91,6 +124,9 @@ impl WasiHttpHooks for OutboundPolicy {
     > {
         drop(fut);
         let allowed = self.allows(request.uri());
+        if allowed {
+            self.extend_for_hold(&request);
+        }
         Box::new(async move {
             if !allowed {
                 tracing::warn!(uri = %request.uri(), "outbound request denied: host not in allowed_outbound_hosts");

@@ -38,6 +38,12 @@ pub struct ComponentSpec {
     pub environment: BTreeMap<String, String>,
     /// Outbound hosts with templates expanded, e.g. `http://127.0.0.1:7070`.
     pub allowed_outbound_hosts: Vec<String>,
+    /// `[component.<id>.variables]`, expanded.
+    pub variables: BTreeMap<String, String>,
+    /// `[component.<id>.dependencies]`: import key → dependency.
+    pub dependencies: BTreeMap<String, model::Dependency>,
+    /// `dependencies_inherit_configuration`.
+    pub dependencies_inherit_configuration: bool,
     /// The build step from spin.toml, if any.
     pub build: Option<model::Build>,
 }
@@ -103,9 +109,17 @@ pub fn parse(path: &Path, text: &str, variable: impl Fn(&str) -> Option<String>)
                 .map_err(|msg| invalid(format!("[component.{id}] allowed_outbound_hosts"), msg))?;
             hosts.push(expanded);
         }
+        let mut variables = BTreeMap::new();
         for (name, template) in &component.variables {
-            vars::expand(template, &values)
+            let value = vars::expand(template, &values)
                 .map_err(|msg| invalid(format!("[component.{id}.variables] {name}"), msg))?;
+            variables.insert(name.clone(), value);
+        }
+        let mut dependencies = BTreeMap::new();
+        for (key, dep) in &component.dependencies {
+            let mut dep = dep.clone();
+            dep.path = dir.join(&dep.path).display().to_string();
+            dependencies.insert(key.clone(), dep);
         }
         components.insert(
             id.clone(),
@@ -114,6 +128,9 @@ pub fn parse(path: &Path, text: &str, variable: impl Fn(&str) -> Option<String>)
                 source: dir.join(&component.source),
                 environment: component.environment.clone(),
                 allowed_outbound_hosts: hosts,
+                variables,
+                dependencies,
+                dependencies_inherit_configuration: component.dependencies_inherit_configuration,
                 build: component.build.clone(),
             },
         );

@@ -39,8 +39,9 @@ pub struct Handler {
     engine: Engine,
     /// Routes and compiled components.
     app: App,
-    /// The sidecar services, linked into every instance.
-    sidecar: Sidecar,
+    /// The sidecar services, linked into every instance (None with
+    /// `--link loopback`).
+    sidecar: Option<Sidecar>,
     /// Request limits.
     limits: RequestLimits,
     /// One permit per request in flight.
@@ -59,7 +60,7 @@ enum GuestFailure {
 
 impl Handler {
     /// A handler for `app`.
-    pub fn new(engine: Engine, app: App, sidecar: Sidecar, limits: RequestLimits) -> Self {
+    pub fn new(engine: Engine, app: App, sidecar: Option<Sidecar>, limits: RequestLimits) -> Self {
         let permits = Arc::new(Semaphore::new(limits.max_concurrent));
         Self { engine, app, sidecar, limits, permits }
     }
@@ -112,7 +113,8 @@ impl Handler {
         let deadline = Arc::new(RequestDeadline::new(self.limits.timeout));
         let state = HostState::new(
             wasi.build(),
-            component.outbound.clone(),
+            &component.outbound,
+            component.variables.clone(),
             self.sidecar.clone(),
             deadline.clone(),
             self.limits.max_memory_bytes,

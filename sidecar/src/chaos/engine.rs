@@ -235,6 +235,14 @@ impl ChaosEngine {
         }
     }
 
+    /// Milliseconds left of the active hang experiment, if one is running.
+    /// Draws nothing from the RNG, so probes do not change seeded replays.
+    pub fn hang_remaining_ms(&self) -> Option<u64> {
+        let now = self.now();
+        let state = self.lock(now);
+        state.active.iter().find(|e| matches!(e.fault, Fault::Hang)).map(|e| e.ends_at_ms.saturating_sub(now))
+    }
+
     /// Ends experiments whose lease is over (also done lazily on every call).
     pub fn expire(&self) {
         let now = self.now();

@@ -1,0 +1,167 @@
+//! One RPC to `chaoslab sidecar`: `POST {sidecar_url}/v1/{interface}/{function}`
+//! with the parameters as a JSON array and the link token as a Bearer token,
+//! over `wasi:http/outgoing-handler`, bounded by connect and first-byte
+//! timeouts. Failures are typed so each WIT function can map them to its own
+//! error variant.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasi::http::outgoing_handler;
+use wasi::http::types::{ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
+use wasi::io::streams::StreamError;
+
+/// How long connecting to the sidecar may take (it is on loopback).
+const CONNECT_TIMEOUT_NS: u64 = 1_000_000_000;
+/// How long the sidecar may take to answer a call, beyond any hold.
+pub const ANSWER_TIMEOUT_MS: u64 = 2_000;
+/// The header telling the runtime how long a hold call may take.
+const HOLD_HEADER: &str = "chaoslab-hold-ms";
+
+/// Why a call failed.
+#[derive(Debug)]
+pub enum CallError {
+    /// The sidecar cannot be reached or refused the link (→ `unavailable`).
+    Unavailable(String),
+    /// The sidecar did not answer in time (→ `timeout`).
+    Timeout(String),
+    /// The sidecar answered something unexpected (→ `other`).
+    Other(String),
+}
+
+impl CallError {
+    /// The human-readable reason.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Unavailable(m) | Self::Timeout(m) | Self::Other(m) => m,
+        }
+    }
+}
+
+/// Where the sidecar is and the secret it expects: the component variables
+/// `sidecar_url` and `link_token`, inherited from the parent component.
+struct Link {
+    scheme: Scheme,
+    authority: String,
+    token: String,
+}
+
+fn link() -> Result<Link, CallError> {
+    let var = |name: &str| {
+        spin_sdk::variables::get(name).map_err(|e| {
+            CallError::Unavailable(format!(
+                "sidecar-link: variable {name} is not available ({e}); set it in [component.<id>.variables] \
+                 and SPIN_VARIABLE_{}",
+                name.to_uppercase()
+            ))
+        })
+    };
+    let url = var("sidecar_url")?;
+    let token = var("link_token")?;
+    let (scheme, rest) = match url.split_once("://") {
+        Some(("http", rest)) => (Scheme::Http, rest),
+        Some(("https", rest)) => (Scheme::Https, rest),
+        _ => return Err(CallError::Unavailable(format!("sidecar-link: sidecar_url {url:?} must be http://host:port"))),
+    };
+    Ok(Link { scheme, authority: rest.trim_end_matches('/').to_owned(), token })
+}
+
+/// Calls `interface.function` with `params`; `hold_ms` extends the answer
+/// timeout (and tells the runtime) for `chaos.hold`.
+pub fn call<P: Serialize, R: DeserializeOwned>(
+    interface: &str,
+    function: &str,
+    params: &P,
+    hold_ms: u64,
+) -> Result<R, CallError> {
+    let link = link()?;
+    let body = serde_json::to_vec(params).map_err(|e| CallError::Other(format!("encoding parameters: {e}")))?;
+    let (status, answer) = post(&link, &format!("/v1/{interface}/{function}"), &body, hold_ms)?;
+    let name = format!("{interface}.{function}");
+    match status {
+        200 => serde_json::from_slice(&answer)
+            .map_err(|e| CallError::Other(format!("sidecar answered {name} with unexpected JSON: {e}"))),
+        401 => {
+            let msg = "sidecar refused the link token (401): the app's link_token \
+                       (SPIN_VARIABLE_LINK_TOKEN) must equal the sidecar's CHAOSLAB_LINK_TOKEN";
+            eprintln!("sidecar-link: {name}: {msg}");
+            Err(CallError::Unavailable(msg.to_owned()))
+        }
+        status => {
+            let detail = String::from_utf8_lossy(&answer[..answer.len().min(300)]).into_owned();
+            Err(CallError::Other(format!("sidecar answered {name} with HTTP {status}: {detail}")))
+        }
+    }
+}
+
+fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<u8>), CallError> {
+    let internal = |what: &str| CallError::Other(format!("sidecar-link: {what}"));
+    let headers = Fields::new();
+    let auth = format!("Bearer {}", link.token);
+    let mut entries: Vec<(&str, &[u8])> =
+        vec![("authorization", auth.as_bytes()), ("content-type", b"application/json")];
+    let hold = hold_ms.to_string();
+    if hold_ms > 0 {
+        entries.push((HOLD_HEADER, hold.as_bytes()));
+    }
+    for (name, value) in entries {
+        headers.append(&name.to_owned(), &value.to_vec()).map_err(|_| internal("setting a header"))?;
+    }
+    let request = OutgoingRequest::new(headers);
+    request.set_method(&Method::Post).map_err(|()| internal("setting the method"))?;
+    request.set_scheme(Some(&link.scheme)).map_err(|()| internal("setting the scheme"))?;
+    request.set_authority(Some(&link.authority)).map_err(|()| internal("invalid sidecar_url authority"))?;
+    request.set_path_with_query(Some(path)).map_err(|()| internal("setting the path"))?;
+    let options = RequestOptions::new();
+    let answer_ms = ANSWER_TIMEOUT_MS.saturating_add(hold_ms);
+    // Err(()) means the host does not support the option; the call still works.
+    let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
+    let _ = options.set_first_byte_timeout(Some(answer_ms.saturating_mul(1_000_000)));
+    let outgoing = request.body().map_err(|()| internal("taking the request body"))?;
+    let future = outgoing_handler::handle(request, Some(options)).map_err(|e| transport(e, answer_ms))?;
+    {
+        let stream = outgoing.write().map_err(|()| internal("writing the request body"))?;
+        for chunk in body.chunks(4096) {
+            stream.blocking_write_and_flush(chunk).map_err(|e| internal(&format!("writing the body: {e:?}")))?;
+        }
+    }
+    OutgoingBody::finish(outgoing, None).map_err(|e| transport(e, answer_ms))?;
+    let response = loop {
+        match future.get() {
+            None => future.subscribe().block(),
+            Some(Ok(Ok(response))) => break response,
+            Some(Ok(Err(code))) => return Err(transport(code, answer_ms)),
+            Some(Err(())) => return Err(internal("response already taken")),
+        }
+    };
+    let status = response.status();
+    let incoming = response.consume().map_err(|()| internal("reading the response"))?;
+    let mut buf = Vec::new();
+    {
+        let stream = incoming.stream().map_err(|()| internal("reading the response body"))?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => buf.extend(chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(CallError::Unavailable(format!("sidecar connection failed: {}", e.to_debug_string())));
+                }
+            }
+        }
+    }
+    Ok((status, buf))
+}
+
+/// Maps a `wasi:http` error to the call error.
+fn transport(code: ErrorCode, answer_ms: u64) -> CallError {
+    match code {
+        ErrorCode::ConnectionTimeout => CallError::Timeout("sidecar did not accept the connection within 1s".into()),
+        ErrorCode::HttpResponseTimeout | ErrorCode::ConnectionReadTimeout => {
+            CallError::Timeout(format!("sidecar did not answer within {answer_ms}ms"))
+        }
+        ErrorCode::HttpRequestDenied => CallError::Unavailable(
+            "sidecar_url is not in the component's allowed_outbound_hosts (and the bridge inherits them)".into(),
+        ),
+        ErrorCode::ConnectionRefused => CallError::Unavailable("sidecar is not running (connection refused)".into()),
+        other => CallError::Unavailable(format!("sidecar unreachable: {other:?}")),
+    }
+}
