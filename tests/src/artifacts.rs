@@ -46,6 +46,7 @@ pub fn chaoslab_bin() -> &'static Path {
             ("chaoslab_api.wasm", &["components/api/src", shared[0], shared[1]][..]),
             ("chaoslab_chaos.wasm", &["components/chaos/src", shared[0], shared[1]][..]),
             ("chaoslab_test_guest.wasm", &["components/test-guest/src"][..]),
+            ("chaoslab_sidecar_link.wasm", &["components/sidecar-link/src", shared[1]][..]),
         ] {
             check_fresh(&target_dir().join("wasm32-wasip2/release").join(wasm), sources);
         }

@@ -1,31 +1,44 @@
 //! [`Chaoslab`]: the real `chaoslab up` binary, started on `127.0.0.1:0`; its
 //! address is read from the readiness line on stderr, which it keeps
 //! collecting for log assertions. Killed on drop.
-
-use std::io::{BufRead, BufReader};
+//!
+//! Every end-to-end test runs in both [`Link`] modes: in-process, and
+//! loopback, where a real `chaoslab sidecar` runs beside `chaoslab up
+//! --link loopback` exactly as beside `spin up`. Arguments for the sidecar
+//! (`--redis-*`, `--chaos-*`, `--no-chaos`) go to whichever process owns Redis
+//! and the chaos engine; all others go to `chaoslab up`.
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use crate::artifacts;
 use crate::http::{HttpResponse, get};
+pub use crate::process::StartFailure;
+use crate::process::{Process, clean_env};
+use crate::sidecar::{LINK_TOKEN, Sidecar};
 
-/// How long `chaoslab up` may take to print its readiness line.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// The readiness line's prefix.
 const READY_PREFIX: &str = "chaoslab listening on http://";
 
-/// A running `chaoslab up`.
+/// How the components reach the sidecar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// `chaoslab up` (default): imports linked natively.
+    InProcess,
+    /// `chaoslab sidecar` + `chaoslab up --link loopback`: the sidecar-link
+    /// bridge composed into each component, over loopback HTTP.
+    Loopback,
+}
+
+/// A running `chaoslab up` (and, in loopback mode, its `chaoslab sidecar`).
 pub struct Chaoslab {
-    /// The process (None once reaped).
-    child: Option<Child>,
+    /// The `chaoslab up` process.
+    process: Process,
     /// The address it bound.
     addr: SocketAddr,
-    /// Everything it wrote to stderr so far.
-    log: Arc<Mutex<String>>,
+    /// The external sidecar (loopback mode). Dropped after `process`.
+    sidecar: Option<Sidecar>,
 }
 
 /// How to start `chaoslab up`.
@@ -39,15 +52,27 @@ pub struct Builder {
     env: Vec<(String, String)>,
     /// Pass `--chaos-token TEST_TOKEN` (else chaoslab generates one).
     with_test_token: bool,
+    /// The link mode.
+    link: Link,
 }
 
-/// `chaoslab up` exited before it was ready.
-#[derive(Debug)]
-pub struct StartFailure {
-    /// Its exit status.
-    pub status: ExitStatus,
-    /// Its stderr.
-    pub stderr: String,
+/// True for the flags that configure what the sidecar owns.
+fn sidecar_flag(arg: &str) -> bool {
+    arg.starts_with("--redis") || arg.starts_with("--chaos") || arg == "--no-chaos"
+}
+
+/// Splits `args` into (sidecar's, up's): a sidecar flag takes its value along.
+fn split_args(args: &[String]) -> (Vec<String>, Vec<String>) {
+    let (mut sidecar, mut up) = (Vec::new(), Vec::new());
+    let mut iter = args.iter().peekable();
+    while let Some(arg) = iter.next() {
+        let to = if sidecar_flag(arg) { &mut sidecar } else { &mut up };
+        to.push(arg.clone());
+        if arg.starts_with("--") && !arg.contains('=') && iter.peek().is_some_and(|next| !next.starts_with("--")) {
+            to.push(iter.next().expect("peeked").clone());
+        }
+    }
+    (sidecar, up)
 }
 
 impl Builder {
@@ -74,9 +99,15 @@ impl Builder {
         self
     }
 
-    /// Adds an environment variable.
+    /// Adds an environment variable (to `chaoslab up`).
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs in `link` mode.
+    pub fn link(mut self, link: Link) -> Self {
+        self.link = link;
         self
     }
 
@@ -90,60 +121,48 @@ impl Builder {
 
     /// Starts it; `Err` with its status and stderr if it exits before ready.
     pub fn try_start(self) -> Result<Chaoslab, StartFailure> {
+        let mut args = self.args.clone();
+        if self.with_test_token {
+            args.extend(["--chaos-token".to_owned(), TEST_TOKEN.to_owned()]);
+        }
+        let (sidecar, args) = match self.link {
+            Link::InProcess => (None, args),
+            Link::Loopback => {
+                let (sidecar_args, mut up_args) = split_args(&args);
+                let sidecar = Sidecar::try_start(sidecar_args, "127.0.0.1:0")?;
+                up_args.extend(
+                    ["--link", "loopback", "--sidecar-url", &sidecar.url(), "--link-token", LINK_TOKEN]
+                        .map(String::from),
+                );
+                (Some(sidecar), up_args)
+            }
+        };
         let mut cmd = Command::new(artifacts::chaoslab_bin());
         cmd.arg("up")
-            .args(if self.with_test_token { vec!["--chaos-token", TEST_TOKEN] } else { vec![] })
             .arg("--manifest")
             .arg(&self.manifest)
             .args(["--listen", "127.0.0.1:0"])
             .arg("--cache-dir")
             .arg(artifacts::cache_dir())
-            .args(&self.args)
-            .env("CHAOSLAB_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (key, _) in std::env::vars() {
-            if key.starts_with("CHAOSLAB_") && key != "CHAOSLAB_LOG" {
-                cmd.env_remove(key);
-            }
-        }
+            .args(&args)
+            .env("CHAOSLAB_LOG", "info");
+        clean_env(&mut cmd);
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        let mut child = cmd.spawn().expect("spawn chaoslab");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix(READY_PREFIX) {
-                    let _ = ready_tx.send(rest.trim_end_matches('/').to_owned());
-                }
-                let mut log = sink.lock().expect("log lock");
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let start = Instant::now();
-        loop {
-            if let Ok(addr) = ready_rx.recv_timeout(Duration::from_millis(20)) {
-                let addr = addr.parse().expect("readiness line holds an address");
-                return Ok(Chaoslab { child: Some(child), addr, log });
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                std::thread::sleep(Duration::from_millis(50)); // let the reader drain stderr
-                let stderr = log.lock().expect("log lock").clone();
-                return Err(StartFailure { status, stderr });
-            }
-            assert!(start.elapsed() < START_TIMEOUT, "chaoslab up not ready within {START_TIMEOUT:?}");
-        }
+        let (process, addr) = Process::start(cmd, READY_PREFIX)?;
+        Ok(Chaoslab { process, addr, sidecar })
     }
 }
 
 impl Chaoslab {
-    /// A builder serving the test manifest (api + test guest).
+    /// A builder serving the test manifest (api + chaos + test guest), in-process.
     pub fn builder() -> Builder {
-        Builder { manifest: artifacts::test_manifest(), args: Vec::new(), env: Vec::new(), with_test_token: true }
+        Builder {
+            manifest: artifacts::test_manifest(),
+            args: Vec::new(),
+            env: Vec::new(),
+            with_test_token: true,
+            link: Link::InProcess,
+        }
     }
 
     /// The bound address.
@@ -151,9 +170,20 @@ impl Chaoslab {
         self.addr
     }
 
-    /// The process id.
+    /// The `chaoslab up` process id.
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().expect("running").id()
+        self.process.pid()
+    }
+
+    /// The process that runs the chaos engine's load: the sidecar in
+    /// loopback mode, else `chaoslab up`.
+    pub fn engine_pid(&self) -> u32 {
+        self.sidecar.as_ref().map_or_else(|| self.pid(), Sidecar::pid)
+    }
+
+    /// The external sidecar (loopback mode).
+    pub fn sidecar(&mut self) -> Option<&mut Sidecar> {
+        self.sidecar.as_mut()
     }
 
     /// `http://ADDR{path}`.
@@ -166,8 +196,9 @@ impl Chaoslab {
         get(&self.url(path), Duration::from_secs(5)).await.unwrap_or_else(|e| panic!("GET {path}: {e:#}"))
     }
 
-    /// Waits up to 5 s for `needle` to appear on its stderr (collected by a
-    /// reader thread, so a line may land a moment after the request).
+    /// Waits up to 5 s for `needle` to appear on its (or its sidecar's)
+    /// stderr (collected by reader threads, so a line may land a moment
+    /// after the request).
     pub fn wait_for_log(&self, needle: &str) -> bool {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(5) {
@@ -179,45 +210,36 @@ impl Chaoslab {
         false
     }
 
-    /// Its stderr so far.
+    /// Its stderr so far, followed by the sidecar's in loopback mode.
     pub fn logs(&self) -> String {
-        self.log.lock().expect("log lock").clone()
+        let sidecar = self.sidecar.as_ref().map(Sidecar::logs).unwrap_or_default();
+        format!("{}{sidecar}", self.process.logs())
     }
 
-    /// Sends SIGTERM.
+    /// Sends SIGTERM to `chaoslab up`.
     pub fn sigterm(&self) {
-        crate::signal::send(self.pid(), libc::SIGTERM).expect("SIGTERM chaoslab");
+        self.process.signal(libc::SIGTERM);
     }
 
-    /// Waits for exit; panics after `timeout`.
+    /// Waits for `chaoslab up` to exit; panics after `timeout`.
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
-        let child = self.child.as_mut().expect("running");
-        let start = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                self.child = None;
-                return status;
-            }
-            assert!(start.elapsed() < timeout, "chaoslab did not exit within {timeout:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.process.wait(timeout)
     }
 }
 
-impl Drop for Chaoslab {
-    /// SIGTERM first, so chaoslab stops its own children; SIGKILL after 5 s.
-    fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let _ = crate::signal::send(child.id(), libc::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+#[cfg(test)]
+mod tests {
+    use super::split_args;
+
+    #[test]
+    fn sidecar_flags_take_their_values_along() {
+        let args: Vec<String> =
+            ["--redis-url", "redis://x", "--max-concurrent", "1", "--no-chaos", "--chaos-seed", "7"]
+                .map(String::from)
+                .to_vec();
+        let (sidecar, up) = split_args(&args);
+        assert_eq!(sidecar, ["--redis-url", "redis://x", "--no-chaos", "--chaos-seed", "7"]);
+        assert_eq!(up, ["--max-concurrent", "1"]);
     }
 }
 

@@ -9,7 +9,10 @@
 //!   test process and says where they are.
 //! - [`redis_server`]: [`RedisServer`], a `redis-server` child on a free port
 //!   that tests can kill, restart, freeze and thaw.
-//! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`.
+//! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`, in
+//!   either [`Link`] mode (the end-to-end matrix).
+//! - [`sidecar`]: [`Sidecar`], the real `chaoslab sidecar`, restartable.
+//! - [`process`]: a child announcing readiness on stderr, logs collected.
 //! - [`http`]: a small HTTP client returning status, headers and body.
 //! - [`proc_stat`]: CPU time and RSS of a process from `/proc`.
 //! - [`signal`]: kill(2) for the children tests own.
@@ -18,9 +21,12 @@ pub mod artifacts;
 pub mod chaoslab;
 pub mod http;
 pub mod proc_stat;
+pub mod process;
 pub mod redis_server;
+pub mod sidecar;
 pub mod signal;
 
-pub use chaoslab::Chaoslab;
+pub use chaoslab::{Chaoslab, Link};
 pub use http::{HttpResponse, get, request};
 pub use redis_server::RedisServer;
+pub use sidecar::Sidecar;

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chaoslab_tests::chaoslab::TEST_TOKEN;
-use chaoslab_tests::{Chaoslab, RedisServer, request};
+use chaoslab_tests::{Chaoslab, Link, RedisServer, request};
 use http::Method;
+use rstest::rstest;
 
-fn app(redis: &RedisServer) -> Chaoslab {
-    Chaoslab::builder().redis(&redis.url()).start()
+fn app(redis: &RedisServer, link: Link) -> Chaoslab {
+    Chaoslab::builder().link(link).redis(&redis.url()).start()
 }
 
 async fn raw(
@@ -31,10 +32,11 @@ fn assert_problem(resp: &chaoslab_tests::HttpResponse, status: u16) -> serde_jso
     body
 }
 
+#[rstest]
 #[tokio::test]
-async fn every_chaos_route_needs_the_bearer_token() {
+async fn every_chaos_route_needs_the_bearer_token(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = app(&redis);
+    let app = app(&redis, link);
     for (method, path) in [(Method::GET, "/chaos/status"), (Method::POST, "/chaos/hang"), (Method::DELETE, "/chaos")] {
         let none = raw(&app, method.clone(), path, &[], vec![]).await;
         assert_problem(&none, 401);
@@ -45,10 +47,11 @@ async fn every_chaos_route_needs_the_bearer_token() {
     assert!(app.chaos(Method::GET, "/chaos/status", "").await.json()["active"].as_array().unwrap().is_empty());
 }
 
+#[rstest]
 #[tokio::test]
-async fn bad_input_gets_the_right_status_and_names_the_field() {
+async fn bad_input_gets_the_right_status_and_names_the_field(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = app(&redis);
+    let app = app(&redis, link);
     let auth = format!("Bearer {TEST_TOKEN}");
     let json = [("authorization", auth.as_str()), ("content-type", "application/json")];
 
@@ -83,10 +86,11 @@ async fn bad_input_gets_the_right_status_and_names_the_field() {
     assert_eq!(app.get("/health").await.status, 200, "the process survived");
 }
 
+#[rstest]
 #[tokio::test]
-async fn conflicts_limits_unknown_ids_and_methods() {
+async fn conflicts_limits_unknown_ids_and_methods(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).args(["--chaos-max-experiments", "2"]).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).args(["--chaos-max-experiments", "2"]).start();
     let first = app.start_experiment("errors", r#"{"status":500,"percent":1,"duration_seconds":60}"#).await;
     let again = app.chaos(Method::POST, "/chaos/errors", "{}").await;
     assert!(assert_problem(&again, 409)["detail"].as_str().unwrap().contains(first["id"].as_str().unwrap()));
@@ -104,10 +108,11 @@ async fn conflicts_limits_unknown_ids_and_methods() {
     assert_eq!(app.chaos(Method::DELETE, "/chaos", "").await.json()["stopped"].as_array().unwrap().len(), 1);
 }
 
+#[rstest]
 #[tokio::test]
-async fn status_reports_replica_seed_and_remaining_time() {
+async fn status_reports_replica_seed_and_remaining_time(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).args(["--chaos-seed", "1234"]).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).args(["--chaos-seed", "1234"]).start();
     app.start_experiment("latency", r#"{"ms":1,"duration_seconds":30}"#).await;
     let status = app.chaos(Method::GET, "/chaos/status", "").await.json();
     assert_eq!(status["seed"], "1234");
@@ -116,19 +121,23 @@ async fn status_reports_replica_seed_and_remaining_time() {
     assert!(remaining > 25_000 && remaining <= 30_000, "{remaining}");
 }
 
+#[rstest]
 #[tokio::test]
-async fn no_chaos_turns_every_chaos_route_into_404_and_applies_nothing() {
+async fn no_chaos_turns_every_chaos_route_into_404_and_applies_nothing(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).args(["--no-chaos"]).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).args(["--no-chaos"]).start();
     assert_problem(&app.chaos(Method::GET, "/chaos/status", "").await, 404);
     assert_problem(&app.chaos(Method::POST, "/chaos/hang", "").await, 404);
     assert_eq!(app.get("/").await.status, 200);
 }
 
+#[rstest]
 #[test]
-fn a_generated_token_is_printed_once_and_works() {
+fn a_generated_token_is_printed_once_and_works(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).generated_token().start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).generated_token().start();
     let logs = app.logs();
     let lines: Vec<&str> = logs.lines().filter(|l| l.starts_with("chaos token: ")).collect();
     assert_eq!(lines.len(), 1, "{logs}");

@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use chaoslab_tests::{Chaoslab, RedisServer};
+use chaoslab_tests::{Chaoslab, Link, RedisServer};
 use http::Method;
+use rstest::rstest;
 
 async fn timed_get(app: &Chaoslab, path: &str) -> (u16, Duration) {
     let start = Instant::now();
@@ -13,10 +14,13 @@ async fn timed_get(app: &Chaoslab, path: &str) -> (u16, Duration) {
     (resp.status, start.elapsed())
 }
 
+#[rstest]
 #[tokio::test]
-async fn latency_delays_requests_and_stops_at_its_end_without_any_call() {
+async fn latency_delays_requests_and_stops_at_its_end_without_any_call(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     app.start_experiment("latency", r#"{"ms":300,"duration_seconds":2}"#).await;
     for path in ["/", "/health", "/"] {
         let (status, took) = timed_get(&app, path).await;
@@ -33,9 +37,9 @@ async fn latency_delays_requests_and_stops_at_its_end_without_any_call() {
 }
 
 /// 500 sequential `GET /` under `errors` at 30 %; the statuses in order.
-async fn error_run(seed: &str) -> Vec<u16> {
+async fn error_run(seed: &str, link: Link) -> Vec<u16> {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).args(["--chaos-seed", seed]).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).args(["--chaos-seed", seed]).start();
     app.start_experiment("errors", r#"{"status":503,"percent":30,"duration_seconds":120}"#).await;
     let mut statuses = Vec::with_capacity(500);
     for _ in 0..500 {
@@ -46,22 +50,28 @@ async fn error_run(seed: &str) -> Vec<u16> {
     statuses
 }
 
+#[rstest]
 #[tokio::test]
-async fn errors_hit_the_requested_share_and_replay_with_the_same_seed() {
-    let first = error_run("20261128").await;
+async fn errors_hit_the_requested_share_and_replay_with_the_same_seed(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
+    let first = error_run("20261128", link).await;
     let failed = first.iter().filter(|s| **s == 503).count();
     assert!(first.iter().all(|s| *s == 200 || *s == 503));
     let share = failed as f64 / first.len() as f64;
     eprintln!("errors at 30 %: {failed} of {} requests failed ({share:.3})", first.len());
     // 500 draws at p = 0.3: sd ≈ 0.0205; ±0.07 is beyond 3 sd.
     assert!((share - 0.30).abs() <= 0.07, "share of errors {share}");
-    assert_eq!(first, error_run("20261128").await, "same seed, same decisions");
+    assert_eq!(first, error_run("20261128", link).await, "same seed, same decisions");
 }
 
+#[rstest]
 #[tokio::test]
-async fn hang_holds_health_keeps_control_routes_and_ends_on_delete_or_time() {
+async fn hang_holds_health_keeps_control_routes_and_ends_on_delete_or_time(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let hang = app.start_experiment("hang", r#"{"duration_seconds":30}"#).await;
     let held = chaoslab_tests::get(app.url("/health"), Duration::from_secs(2)).await;
     assert!(held.is_err(), "/health answered during a hang: {:?}", held.map(|r| r.status));
@@ -80,10 +90,11 @@ async fn hang_holds_health_keeps_control_routes_and_ends_on_delete_or_time() {
     assert_eq!(timed_get(&app, "/health").await.0, 200);
 }
 
+#[rstest]
 #[tokio::test]
-async fn redis_blackhole_and_fail_faults_then_recovery() {
+async fn redis_blackhole_and_fail_faults_then_recovery(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     app.start_experiment("redis", r#"{"mode":"blackhole","duration_seconds":2}"#).await;
     let start = Instant::now();
     let health = app.get("/health").await;

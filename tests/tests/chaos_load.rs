@@ -4,14 +4,16 @@
 
 use std::time::Duration;
 
-use chaoslab_tests::{Chaoslab, RedisServer, proc_stat};
+use chaoslab_tests::{Chaoslab, Link, RedisServer, proc_stat};
 use http::Method;
+use rstest::rstest;
 
+#[rstest]
 #[tokio::test]
-async fn load_burns_cpu_and_holds_memory_for_its_duration_only() {
+async fn load_burns_cpu_and_holds_memory_for_its_duration_only(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
-    let pid = app.pid();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
+    let pid = app.engine_pid();
     let rss_before = proc_stat::rss_mib(pid).unwrap();
     let cpu_before = proc_stat::cpu_time(pid).unwrap();
     app.start_experiment("load", r#"{"cpu_percent":80,"workers":1,"memory_mb":64,"duration_seconds":3}"#).await;

@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
-use chaoslab_tests::{Chaoslab, RedisServer};
+use chaoslab_tests::{Chaoslab, Link, RedisServer};
+use rstest::rstest;
 
+#[rstest]
 #[tokio::test]
-async fn counter_increments_and_matches_the_value_in_redis() {
+async fn counter_increments_and_matches_the_value_in_redis(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     for expected in 1..=5 {
         let resp = app.get("/").await;
         assert_eq!(resp.status, 200, "{}", resp.text());
@@ -21,18 +23,24 @@ async fn counter_increments_and_matches_the_value_in_redis() {
     assert_eq!(redis.get_int("chaoslab:visits"), 5);
 }
 
+#[rstest]
 #[tokio::test]
-async fn replica_comes_from_container_apps_env() {
+async fn replica_comes_from_container_apps_env(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).env("CONTAINER_APP_REPLICA_NAME", "chaoslab--rev1-abc").start();
+    let app = Chaoslab::builder()
+        .link(link)
+        .redis(&redis.url())
+        .env("CONTAINER_APP_REPLICA_NAME", "chaoslab--rev1-abc")
+        .start();
     assert_eq!(app.get("/").await.json()["replica"], "chaoslab--rev1-abc");
     assert_eq!(app.get("/health").await.json()["replica"], "chaoslab--rev1-abc");
 }
 
+#[rstest]
 #[tokio::test]
-async fn health_is_200_with_redis_latency() {
+async fn health_is_200_with_redis_latency(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let resp = app.get("/health").await;
     assert_eq!(resp.status, 200, "{}", resp.text());
     let body = resp.json();
@@ -40,10 +48,11 @@ async fn health_is_200_with_redis_latency() {
     assert!(body["redis"]["latency_ms"].as_f64().is_some_and(|ms| (0.0..500.0).contains(&ms)), "{body}");
 }
 
+#[rstest]
 #[tokio::test]
-async fn unknown_routes_are_404_and_wrong_methods_405() {
+async fn unknown_routes_are_404_and_wrong_methods_405(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let resp = app.get("/nope").await;
     assert_eq!(resp.status, 404);
     assert_eq!(resp.header("content-type"), Some("application/problem+json"));
@@ -64,10 +73,11 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
     assert_eq!(redis.get_int("chaoslab:visits"), 0, "a rejected request must not count");
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_concurrent_requests_lose_nothing() {
+async fn two_hundred_concurrent_requests_lose_nothing(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let url = app.url("/");
     let tasks: Vec<_> = (0..200)
         .map(|_| {

@@ -4,12 +4,14 @@
 
 use std::time::{Duration, Instant};
 
-use chaoslab_tests::{Chaoslab, RedisServer};
+use chaoslab_tests::{Chaoslab, Link, RedisServer};
+use rstest::rstest;
 
+#[rstest]
 #[tokio::test]
-async fn trapping_guest_gets_500_and_the_next_request_is_fine() {
+async fn trapping_guest_gets_500_and_the_next_request_is_fine(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let resp = app.get("/test/trap").await;
     assert_eq!(resp.status, 500, "{}", resp.text());
     assert_eq!(resp.header("content-type"), Some("application/problem+json"));
@@ -18,10 +20,11 @@ async fn trapping_guest_gets_500_and_the_next_request_is_fine() {
     assert_eq!(app.get("/").await.status, 200);
 }
 
+#[rstest]
 #[tokio::test]
-async fn looping_guest_times_out_and_the_server_keeps_serving() {
+async fn looping_guest_times_out_and_the_server_keeps_serving(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).args(["--request-timeout", "1s"]).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).args(["--request-timeout", "1s"]).start();
     let start = Instant::now();
     let resp = app.get("/test/loop").await;
     let took = start.elapsed();
@@ -37,8 +40,9 @@ async fn looping_guest_times_out_and_the_server_keeps_serving() {
     assert_eq!(app.get("/").await.status, 200);
 }
 
+#[rstest]
 #[tokio::test]
-async fn outbound_requests_reach_only_allowed_hosts() {
+async fn outbound_requests_reach_only_allowed_hosts(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     // A real local HTTP server the guest is allowed to reach ...
     let allowed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let allowed_addr = allowed.local_addr().unwrap();
@@ -62,6 +66,7 @@ async fn outbound_requests_reach_only_allowed_hosts() {
 
     let redis = RedisServer::start();
     let app = Chaoslab::builder()
+        .link(link)
         .redis(&redis.url())
         .env("SPIN_VARIABLE_ALLOWED_ORIGIN", &format!("http://{allowed_addr}"))
         .start();
@@ -73,18 +78,22 @@ async fn outbound_requests_reach_only_allowed_hosts() {
     assert!(app.wait_for_log("outbound request denied"), "{}", app.logs());
 }
 
+#[rstest]
 #[tokio::test]
-async fn component_gets_its_manifest_environment() {
+async fn component_gets_its_manifest_environment(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     assert_eq!(app.get("/test/env?name=GUEST_GREETING").await.text(), "hello from spin.toml");
     assert_eq!(app.get("/test/env?name=PATH").await.text(), "", "the host environment does not leak in");
 }
 
+#[rstest]
 #[tokio::test]
-async fn requests_beyond_the_concurrency_cap_get_503_with_retry_after() {
+async fn requests_beyond_the_concurrency_cap_get_503_with_retry_after(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).args(["--max-concurrent", "1"]).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).args(["--max-concurrent", "1"]).start();
     let slow = tokio::spawn(chaoslab_tests::get(app.url("/test/sleep?ms=1500"), Duration::from_secs(5)));
     tokio::time::sleep(Duration::from_millis(300)).await;
     let resp = app.get("/health").await;
@@ -94,10 +103,13 @@ async fn requests_beyond_the_concurrency_cap_get_503_with_retry_after() {
     assert_eq!(app.get("/health").await.status, 200);
 }
 
+#[rstest]
 #[tokio::test]
-async fn bodies_over_the_limit_get_413_before_any_component_runs() {
+async fn bodies_over_the_limit_get_413_before_any_component_runs(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).args(["--max-body-kb", "1"]).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).args(["--max-body-kb", "1"]).start();
     let body = bytes::Bytes::from(vec![b'x'; 2048]);
     let resp =
         chaoslab_tests::request(http::Method::POST, &app.url("/"), &[], body, Duration::from_secs(5)).await.unwrap();

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use chaoslab_tests::{Chaoslab, RedisServer, artifacts};
+use chaoslab_tests::{Chaoslab, Link, RedisServer, artifacts};
+use rstest::rstest;
 
 /// Writes a manifest into a temp dir and returns `(dir, path)`.
 fn manifest(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -35,67 +36,76 @@ fn start_fails(builder: chaoslab_tests::chaoslab::Builder) -> String {
     failure.stderr
 }
 
+#[rstest]
 #[test]
-fn unreadable_manifest_is_a_clear_error() {
-    let err = start_fails(Chaoslab::builder().manifest("/nonexistent/spin.toml").redis("redis://127.0.0.1:1"));
+fn unreadable_manifest_is_a_clear_error(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+    let err =
+        start_fails(Chaoslab::builder().link(link).manifest("/nonexistent/spin.toml").redis("redis://127.0.0.1:1"));
     assert!(err.contains("cannot read manifest /nonexistent/spin.toml"), "{err}");
 }
 
+#[rstest]
 #[test]
-fn unknown_component_is_a_clear_error() {
+fn unknown_component_is_a_clear_error(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let (_dir, path) = manifest(&api_manifest("[[trigger.http]]\nroute = \"/x\"\ncomponent = \"nope\"\n"));
-    let err = start_fails(Chaoslab::builder().manifest(&path).redis("redis://127.0.0.1:1"));
+    let err = start_fails(Chaoslab::builder().link(link).manifest(&path).redis("redis://127.0.0.1:1"));
     assert!(
         err.contains(&format!("{}: [[trigger.http]] route \"/x\" component: no component \"nope\"", path.display())),
         "{err}"
     );
 }
 
+#[rstest]
 #[test]
-fn route_clash_is_a_clear_error() {
+fn route_clash_is_a_clear_error(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let (_dir, path) = manifest(&api_manifest("[[trigger.http]]\nroute = \"/...\"\ncomponent = \"api\"\n"));
-    let err = start_fails(Chaoslab::builder().manifest(&path).redis("redis://127.0.0.1:1"));
+    let err = start_fails(Chaoslab::builder().link(link).manifest(&path).redis("redis://127.0.0.1:1"));
     assert!(err.contains("[[trigger.http]] route \"/...\": clashes with route \"/...\""), "{err}");
 }
 
+#[rstest]
 #[test]
-fn missing_wasm_is_a_clear_error() {
+fn missing_wasm_is_a_clear_error(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let (_dir, path) = manifest(
         "spin_manifest_version = 2\n[application]\nname = \"t\"\n[[trigger.http]]\nroute = \"/\"\ncomponent = \"api\"\n\
          [component.api]\nsource = \"missing.wasm\"\n[component.api.build]\ncommand = \"make api\"\n",
     );
-    let err = start_fails(Chaoslab::builder().manifest(&path).redis("redis://127.0.0.1:1"));
+    let err = start_fails(Chaoslab::builder().link(link).manifest(&path).redis("redis://127.0.0.1:1"));
     assert!(err.contains("[component.api] source:") && err.contains("missing.wasm does not exist"), "{err}");
     assert!(err.contains("build it with `make api`"), "{err}");
 }
 
+#[rstest]
 #[test]
-fn unknown_manifest_field_is_a_clear_error() {
+fn unknown_manifest_field_is_a_clear_error(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let (_dir, path) = manifest(&api_manifest("allowed_hosts = []\n"));
-    let err = start_fails(Chaoslab::builder().manifest(&path).redis("redis://127.0.0.1:1"));
+    let err = start_fails(Chaoslab::builder().link(link).manifest(&path).redis("redis://127.0.0.1:1"));
     assert!(err.contains("unknown field `allowed_hosts`"), "{err}");
 }
 
+#[rstest]
 #[test]
-fn missing_redis_server_says_how_to_fix_it() {
-    let err = start_fails(Chaoslab::builder().args(["--redis-server", "/nonexistent/redis-server"]));
+fn missing_redis_server_says_how_to_fix_it(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+    let err = start_fails(Chaoslab::builder().link(link).args(["--redis-server", "/nonexistent/redis-server"]));
     assert!(err.contains("/nonexistent/redis-server not found"), "{err}");
     assert!(err.contains("apt-get install redis-server") && err.contains("CHAOSLAB_REDIS_URL"), "{err}");
 }
 
+#[rstest]
 #[tokio::test]
-async fn without_a_redis_url_it_runs_its_own_redis() {
-    let app = Chaoslab::builder().manifest(artifacts::app_manifest()).start();
+async fn without_a_redis_url_it_runs_its_own_redis(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+    let app = Chaoslab::builder().link(link).manifest(artifacts::app_manifest()).start();
     assert_eq!(app.get("/").await.json()["visits"], 1);
     assert_eq!(app.get("/").await.json()["visits"], 2);
     assert_eq!(app.get("/health").await.status, 200);
     assert!(app.logs().contains("started redis-server"));
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_drains_in_flight_requests_and_exits_0() {
+async fn sigterm_drains_in_flight_requests_and_exits_0(#[values(Link::InProcess, Link::Loopback)] link: Link) {
     let redis = RedisServer::start();
-    let mut app = Chaoslab::builder().redis(&redis.url()).start();
+    let mut app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let in_flight: Vec<_> = (0..3)
         .map(|_| tokio::spawn(chaoslab_tests::get(app.url("/test/sleep?ms=1500"), Duration::from_secs(10))))
         .collect();
@@ -126,13 +136,19 @@ fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+#[rstest]
 #[test]
-fn its_own_redis_dies_with_it_even_on_sigkill() {
-    let mut app = Chaoslab::builder().manifest(artifacts::app_manifest()).start();
-    let redis_pids = children(app.pid());
+fn its_own_redis_dies_with_it_even_on_sigkill(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+    let mut app = Chaoslab::builder().link(link).manifest(artifacts::app_manifest()).start();
+    let redis_pids = children(app.engine_pid());
     assert_eq!(redis_pids.len(), 1, "expected exactly the redis-server child, got {redis_pids:?}");
-    chaoslab_tests::signal::send(app.pid(), libc::SIGKILL).unwrap();
-    app.wait(Duration::from_secs(5));
+    // SIGKILL whichever process owns Redis: the sidecar in loopback mode.
+    if let Some(sidecar) = app.sidecar() {
+        sidecar.kill();
+    } else {
+        chaoslab_tests::signal::send(app.pid(), libc::SIGKILL).unwrap();
+        app.wait(Duration::from_secs(5));
+    }
     let start = std::time::Instant::now();
     while std::path::Path::new(&format!("/proc/{}", redis_pids[0])).exists() {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", redis_pids[0])).unwrap_or_default();

@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use chaoslab_tests::{Chaoslab, RedisServer};
+use chaoslab_tests::{Chaoslab, Link, RedisServer};
+use rstest::rstest;
 
 /// Polls `GET path` until it answers `status`; returns how long it took.
 async fn wait_for_status(app: &Chaoslab, path: &str, status: u16, within: Duration) -> Duration {
@@ -18,10 +19,13 @@ async fn wait_for_status(app: &Chaoslab, path: &str, status: u16, within: Durati
     }
 }
 
+#[rstest]
 #[tokio::test]
-async fn redis_killed_gives_503_within_1s_and_recovers_after_restart() {
+async fn redis_killed_gives_503_within_1s_and_recovers_after_restart(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
     let mut redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     assert_eq!(app.get("/").await.status, 200);
 
     redis.kill();
@@ -48,10 +52,13 @@ async fn redis_killed_gives_503_within_1s_and_recovers_after_restart() {
     assert_eq!(redis.get_int("chaoslab:visits"), 1, "fresh server counts from the recovery on");
 }
 
+#[rstest]
 #[tokio::test]
-async fn redis_frozen_black_hole_gives_503_within_1s_then_recovers() {
+async fn redis_frozen_black_hole_gives_503_within_1s_then_recovers(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
     let redis = RedisServer::start();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     assert_eq!(app.get("/health").await.status, 200);
 
     redis.freeze();
@@ -69,11 +76,14 @@ async fn redis_frozen_black_hole_gives_503_within_1s_then_recovers() {
     wait_for_status(&app, "/", 200, Duration::from_secs(5)).await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn starts_while_redis_is_down_and_connects_when_it_appears() {
+async fn starts_while_redis_is_down_and_connects_when_it_appears(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
     let mut redis = RedisServer::start();
     redis.kill();
-    let app = Chaoslab::builder().redis(&redis.url()).start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     assert_eq!(app.get("/health").await.status, 503);
     redis.restart();
     wait_for_status(&app, "/", 200, Duration::from_secs(5)).await;

@@ -8,7 +8,9 @@ use chaoslab_runtime::manifest;
 
 /// Builds every component that declares a build command.
 pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
-    let manifest = manifest::load(&args.manifest, spin_variable)?;
+    // Like `spin build`, building needs no variable values: unset ones
+    // (e.g. the secret `link_token`) resolve to "" here.
+    let manifest = manifest::load(&args.manifest, |name| spin_variable(name).or_else(|| Some(String::new())))?;
     let dir = chaoslab_runtime::app::manifest_dir(&args.manifest);
     for spec in manifest.components.values() {
         let Some(build) = &spec.build else { continue };

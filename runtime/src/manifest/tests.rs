@@ -28,9 +28,18 @@ fn with_api(rest: &str) -> String {
 #[test]
 fn the_project_manifest_is_valid() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin.toml");
-    let app = load(&path, |_| None).unwrap_or_else(|e| panic!("{e}"));
+    let err = load(&path, |_| None).unwrap_err().to_string();
+    assert!(err.contains("[variables] link_token") && err.contains("SPIN_VARIABLE_LINK_TOKEN"), "{err}");
+    let app = load(&path, |name| (name == "link_token").then(|| "t0ken".to_owned())).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(app.name, "chaoslab");
     assert!(app.routes.iter().any(|(r, c)| r.as_str() == "/..." && c == "api"));
+    for id in ["api", "chaos"] {
+        let c = &app.components[id];
+        assert_eq!(c.allowed_outbound_hosts, ["http://127.0.0.1:7070"], "{id}");
+        assert_eq!(c.variables["link_token"], "t0ken", "{id}");
+        assert!(c.dependencies_inherit_configuration, "{id}");
+        assert!(c.dependencies["chaoslab:sidecar"].path.ends_with("chaoslab_sidecar_link.wasm"), "{id}");
+    }
 }
 
 #[test]

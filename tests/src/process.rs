@@ -1,0 +1,122 @@
+//! [`Process`]: a child of the test that announces readiness with one stderr
+//! line (`… listening on http://ADDR/`) and whose stderr is collected for log
+//! assertions. SIGTERM on drop, SIGKILL after 5 s.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a process may take to print its readiness line.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running child with collected stderr.
+pub struct Process {
+    /// The process (None once reaped).
+    child: Option<Child>,
+    /// Everything it wrote to stderr so far.
+    log: Arc<Mutex<String>>,
+}
+
+/// The process exited before it was ready.
+#[derive(Debug)]
+pub struct StartFailure {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Its stderr.
+    pub stderr: String,
+}
+
+/// Removes every inherited `CHAOSLAB_*` variable (but the log filter), so
+/// the developer's environment cannot change a test.
+pub fn clean_env(cmd: &mut Command) {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CHAOSLAB_") && key != "CHAOSLAB_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+}
+
+impl Process {
+    /// Spawns `cmd` and waits for the stderr line starting with `ready_prefix`
+    /// followed by `ADDR/`.
+    pub fn start(mut cmd: Command, ready_prefix: &'static str) -> Result<(Self, SocketAddr), StartFailure> {
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn the chaoslab binary");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix(ready_prefix) {
+                    let _ = ready_tx.send(rest.trim_end_matches('/').to_owned());
+                }
+                let mut log = sink.lock().expect("log lock");
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let start = Instant::now();
+        loop {
+            if let Ok(addr) = ready_rx.recv_timeout(Duration::from_millis(20)) {
+                let addr = addr.parse().expect("readiness line holds an address");
+                return Ok((Self { child: Some(child), log }, addr));
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                std::thread::sleep(Duration::from_millis(50)); // let the reader drain stderr
+                let stderr = log.lock().expect("log lock").clone();
+                return Err(StartFailure { status, stderr });
+            }
+            assert!(start.elapsed() < START_TIMEOUT, "{ready_prefix}… not printed within {START_TIMEOUT:?}");
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    /// Its stderr so far.
+    pub fn logs(&self) -> String {
+        self.log.lock().expect("log lock").clone()
+    }
+
+    /// Sends `signal`.
+    pub fn signal(&self, signal: i32) {
+        crate::signal::send(self.pid(), signal).expect("signal the child");
+    }
+
+    /// Waits for exit; panics after `timeout`.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let child = self.child.as_mut().expect("running");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                self.child = None;
+                return status;
+            }
+            assert!(start.elapsed() < timeout, "process did not exit within {timeout:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Process {
+    /// SIGTERM first, so the process stops its own children; SIGKILL after 5 s.
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let _ = crate::signal::send(child.id(), libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
