@@ -118,13 +118,9 @@ fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<
     let _ = options.set_first_byte_timeout(Some(answer_ms.saturating_mul(1_000_000)));
     let outgoing = request.body().map_err(|()| internal("taking the request body"))?;
     let future = outgoing_handler::handle(request, Some(options)).map_err(|e| transport(e, answer_ms))?;
-    {
-        let stream = outgoing.write().map_err(|()| internal("writing the request body"))?;
-        for chunk in body.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| internal(&format!("writing the body: {e:?}")))?;
-        }
-    }
-    OutgoingBody::finish(outgoing, None).map_err(|e| transport(e, answer_ms))?;
+    // When the connection fails, writing fails too: the response future then
+    // holds the real cause (refused, timeout), so it is consulted first.
+    let written = write_body(outgoing, body);
     let response = loop {
         match future.get() {
             None => future.subscribe().block(),
@@ -133,6 +129,7 @@ fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<
             Some(Err(())) => return Err(internal("response already taken")),
         }
     };
+    written.map_err(|e| internal(&format!("writing the request body: {e}")))?;
     let status = response.status();
     let incoming = response.consume().map_err(|()| internal("reading the response"))?;
     let mut buf = Vec::new();
@@ -149,6 +146,17 @@ fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<
         }
     }
     Ok((status, buf))
+}
+
+/// Writes and finishes the request body.
+fn write_body(outgoing: OutgoingBody, body: &[u8]) -> Result<(), String> {
+    {
+        let stream = outgoing.write().map_err(|()| "body stream already taken".to_owned())?;
+        for chunk in body.chunks(4096) {
+            stream.blocking_write_and_flush(chunk).map_err(|e| format!("{e:?}"))?;
+        }
+    }
+    OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))
 }
 
 /// Maps a `wasi:http` error to the call error.
