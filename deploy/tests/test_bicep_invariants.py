@@ -113,7 +113,9 @@ def test_http_concurrency_scale_rule():
 def test_environment_variables_follow_the_app_contract():
     path, by_name = containers()
     app, sidecar = env_of(by_name["app"]), env_of(by_name["sidecar"])
-    assert {"SPIN_VARIABLE_SIDECAR_URL", "CHAOSLAB_LINK_TOKEN"} <= set(app)
+    assert {"SPIN_VARIABLE_SIDECAR_URL", "SPIN_VARIABLE_LINK_TOKEN", "CHAOSLAB_LINK_TOKEN"} <= set(app)
+    for token in ("SPIN_VARIABLE_LINK_TOKEN", "CHAOSLAB_LINK_TOKEN"):
+        assert app[token]["secretRef"] == sidecar["CHAOSLAB_LINK_TOKEN"]["secretRef"] == "link-token"
     assert {
         "CHAOSLAB_REDIS_URL", "CHAOSLAB_REDIS_AUTH", "AZURE_CLIENT_ID",
         "APPLICATIONINSIGHTS_CONNECTION_STRING", "CHAOSLAB_CHAOS_TOKEN", "CHAOSLAB_LINK_TOKEN",

@@ -139,6 +139,12 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
               value: 'http://127.0.0.1:${sidecarPort}'
             }
             {
+              // Read by the sidecar-link bridge under Spin (spin.toml variable link_token).
+              name: 'SPIN_VARIABLE_LINK_TOKEN'
+              secretRef: 'link-token'
+            }
+            {
+              // Read by the alternative image (Dockerfile.chaoslab: chaoslab up --link loopback).
               name: 'CHAOSLAB_LINK_TOKEN'
               secretRef: 'link-token'
             }

@@ -1,0 +1,103 @@
+"""The container images (deploy/docker), checked offline: pinned base images,
+non-root runtime users, the ports and commands the Container App expects,
+and app images that carry exactly the .wasm files spin.toml names."""
+
+import re
+import tomllib
+
+import pytest
+
+import bicep_model as bicep
+
+DOCKER = bicep.DEPLOY_DIR / "docker"
+ROOT = bicep.DEPLOY_DIR.parent
+IMAGES = ("app", "sidecar", "chaoslab")
+
+
+def instructions(name):
+    """(INSTRUCTION, arguments) pairs of deploy/docker/Dockerfile.<name>, continuations joined."""
+    text = (DOCKER / f"Dockerfile.{name}").read_text()
+    text = re.sub(r"\\\n", " ", text)
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def args_defaults(name):
+    return dict(rest.split("=", 1) for word, rest in instructions(name) if word == "ARG" and "=" in rest)
+
+
+def final_stage(name):
+    """Instructions after the last FROM."""
+    ins = instructions(name)
+    last = max(i for i, (word, _) in enumerate(ins) if word == "FROM")
+    return ins[last:]
+
+
+def json_list(rest):
+    return [s for s in re.findall(r'"([^"]*)"', rest)]
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_base_images_are_pinned(name):
+    defaults = args_defaults(name)
+    for word, rest in instructions(name):
+        if word != "FROM":
+            continue
+        image = rest.split()[0]
+        image = re.sub(r"\$\{(\w+)\}", lambda m: defaults[m.group(1)], image)
+        assert ":" in image.split("/")[-1], f"{name}: {image} has no tag"
+        assert not image.endswith(":latest"), f"{name}: {image} floats"
+
+
+def test_spin_image_is_a_3x_release():
+    image = args_defaults("app")["SPIN_IMAGE"]
+    assert re.fullmatch(r"ghcr\.io/spinframework/spin:v3\.\d+\.\d+", image), image
+
+
+@pytest.mark.parametrize("name", ["sidecar", "chaoslab"])
+def test_native_images_run_as_non_root(name):
+    users = [rest for word, rest in final_stage(name) if word == "USER"]
+    assert users and users[-1] not in ("root", "0"), f"{name}: runtime user {users}"
+
+
+def test_commands_match_the_container_app():
+    app = dict(final_stage("app"))
+    assert json_list(app["CMD"]) == ["up", "--listen", "0.0.0.0:3000", "--from", "/app/spin.toml"]
+    sidecar = dict(final_stage("sidecar"))
+    assert json_list(sidecar["CMD"]) == ["sidecar", "--listen", "0.0.0.0:7070"]
+    assert json_list(sidecar["ENTRYPOINT"]) == ["/usr/local/bin/chaoslab"]
+    chaoslab = json_list(dict(final_stage("chaoslab"))["CMD"])
+    assert chaoslab[:1] == ["up"] and "--link" in chaoslab and chaoslab[chaoslab.index("--link") + 1] == "loopback"
+    assert chaoslab[chaoslab.index("--sidecar-url") + 1] == "http://127.0.0.1:7070"
+    for name, port in (("app", "3000"), ("sidecar", "7070"), ("chaoslab", "3000")):
+        assert dict(final_stage(name))["EXPOSE"] == port
+
+
+@pytest.mark.parametrize("name", ["app", "chaoslab"])
+def test_app_images_carry_every_wasm_spin_toml_names(name):
+    manifest = tomllib.loads((ROOT / "spin.toml").read_text())
+    needed = set()
+    for component in manifest["component"].values():
+        needed.add(component["source"])
+        needed.update(dep["path"] for dep in component.get("dependencies", {}).values())
+    copied = set()
+    for word, rest in final_stage(name):
+        if word == "COPY" and "--from=build" in rest and ".wasm" in rest:
+            *sources, dest = rest.split()[1:]
+            assert dest == "/app/target/wasm32-wasip2/release/"
+            copied.update("target/wasm32-wasip2/release/" + s.rsplit("/", 1)[1] for s in sources)
+    assert copied == needed
+    built = " ".join(rest for word, rest in instructions(name) if word == "RUN")
+    for wasm in needed:
+        crate = wasm.rsplit("/", 1)[1].removesuffix(".wasm").replace("_", "-")
+        assert f"-p {crate}" in built, f"{name}: {crate} is not built"
+
+
+def test_build_context_excludes_build_outputs():
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "target" in ignored and ".git" in ignored
