@@ -1,13 +1,17 @@
 //! `chaoslab-bench`: chaoslab against a native axum + redis-rs baseline, in
 //! one run on one machine, against one real `redis-server`.
 //!
-//! Run through `scripts/bench` (which builds everything first). Starts the Redis, `chaoslab up`
-//! and `chaoslab-baseline`, loads `GET /` and `GET /health` with `wrk` at each
-//! connection count, and prints req/s, p50, p99, errors, server CPU time per
-//! request, and the chaoslab/baseline ratios. Not part of the test gate.
+//! Run through `scripts/bench` (which builds everything first). Starts the
+//! Redis, `chaoslab up` in-process, `chaoslab up --link loopback` beside a
+//! `chaoslab sidecar` (the Spin CLI's composition), and `chaoslab-baseline`;
+//! loads `GET /` and `GET /health` with `wrk` at each connection count, and
+//! prints req/s, p50, p99, errors, server CPU time per request (all of a
+//! target's processes), the ratios to the baseline and the cost of the
+//! bridge hop. Not part of the test gate.
 //!
 //! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health]`
 
+mod wire;
 mod wrk;
 
 use std::io::{BufRead, BufReader};
@@ -17,7 +21,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 
-use chaoslab_tests::{Chaoslab, RedisServer, artifacts, proc_stat};
+use chaoslab_tests::{Chaoslab, Link, RedisServer, artifacts, proc_stat};
 
 /// Benchmark settings.
 #[derive(Debug, Parser)]
@@ -39,8 +43,8 @@ struct Target {
     name: &'static str,
     /// Base URL.
     url: String,
-    /// Its pid, for CPU time.
-    pid: u32,
+    /// Its processes, for CPU time.
+    pids: Vec<u32>,
 }
 
 /// One row of the results.
@@ -62,11 +66,14 @@ fn main() -> anyhow::Result<()> {
     let baseline_bin = artifacts::baseline_bin();
     let redis = RedisServer::start();
     let chaoslab = Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url()).start();
+    let loopback =
+        Chaoslab::builder().link(Link::Loopback).manifest(artifacts::app_manifest()).redis(&redis.url()).start();
     let (mut baseline, baseline_url) = start_baseline(&baseline_bin, &redis.url())?;
 
     let targets = [
-        Target { name: "baseline", url: baseline_url, pid: baseline.id() },
-        Target { name: "chaoslab", url: chaoslab.url(""), pid: chaoslab.pid() },
+        Target { name: "baseline", url: baseline_url, pids: vec![baseline.id()] },
+        Target { name: "in-process", url: chaoslab.url(""), pids: vec![chaoslab.pid()] },
+        Target { name: "loopback", url: loopback.url(""), pids: vec![loopback.pid(), loopback.engine_pid()] },
     ];
     let mut rows = Vec::new();
     for path in &args.paths {
@@ -74,9 +81,9 @@ fn main() -> anyhow::Result<()> {
             for target in &targets {
                 let url = format!("{}{path}", target.url);
                 wrk::run(&url, connections, Duration::from_secs(1))?; // warm-up
-                let cpu_before = proc_stat::cpu_time(target.pid)?;
+                let cpu_before = cpu_time(&target.pids)?;
                 let load = wrk::run(&url, connections, args.duration)?;
-                let cpu = proc_stat::cpu_time(target.pid)? - cpu_before;
+                let cpu = cpu_time(&target.pids)? - cpu_before;
                 let cpu_us_per_req = cpu.as_secs_f64() * 1e6 / load.requests as f64;
                 eprintln!("bench: {} {path} c={connections}: {:.0} req/s", target.name, load.rps);
                 rows.push(Row { target: target.name, connections, path: path.clone(), load, cpu_us_per_req });
@@ -86,7 +93,16 @@ fn main() -> anyhow::Result<()> {
     let _ = baseline.kill();
     let _ = baseline.wait();
     print_table(&rows, args.duration);
+    println!(
+        "\nJSON work of the link per `GET /` (decide + incr: params and answers encoded and decoded): {:.2} µs",
+        wire::json_ns_per_request() / 1000.0
+    );
     Ok(())
+}
+
+/// CPU time of all `pids` together.
+fn cpu_time(pids: &[u32]) -> anyhow::Result<Duration> {
+    pids.iter().try_fold(Duration::ZERO, |sum, pid| Ok(sum + proc_stat::cpu_time(*pid)?))
 }
 
 fn start_baseline(bin: &std::path::Path, redis_url: &str) -> anyhow::Result<(Child, String)> {
@@ -117,17 +133,21 @@ fn print_table(rows: &[Row], duration: Duration) {
             r.path, r.connections, r.target, r.load.rps, r.load.p50_us, r.load.p99_us, r.load.errors, r.cpu_us_per_req
         );
     }
-    println!("\n| path | conns | throughput chaoslab/baseline | p50 chaoslab/baseline | Wasm overhead (CPU/req) |");
-    println!("|---|---:|---:|---:|---:|");
-    for pair in rows.chunks(2) {
-        if let [base, lab] = pair {
+    println!(
+        "\n| path | conns | req/s in-process/baseline | req/s loopback/baseline | Wasm overhead (CPU/req) | bridge hop (CPU/req) | bridge hop (p50) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for triple in rows.chunks(3) {
+        if let [base, inproc, loopback] = triple {
             println!(
-                "| {} | {} | {:.2} | {:.2} | {:+.1} µs |",
+                "| {} | {} | {:.2} | {:.2} | {:+.1} µs | {:+.1} µs | {:+.0} µs |",
                 base.path,
                 base.connections,
-                lab.load.rps / base.load.rps,
-                lab.load.p50_us / base.load.p50_us,
-                lab.cpu_us_per_req - base.cpu_us_per_req
+                inproc.load.rps / base.load.rps,
+                loopback.load.rps / base.load.rps,
+                inproc.cpu_us_per_req - base.cpu_us_per_req,
+                loopback.cpu_us_per_req - inproc.cpu_us_per_req,
+                loopback.load.p50_us - inproc.load.p50_us,
             );
         }
     }

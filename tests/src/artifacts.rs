@@ -57,7 +57,7 @@ pub fn chaoslab_bin() -> &'static Path {
 /// The benchmark's native baseline, checked to be built and fresh.
 pub fn baseline_bin() -> PathBuf {
     let bin = target_dir().join("release/chaoslab-baseline");
-    check_fresh(&bin, &["bench/src", "Cargo.lock"]);
+    check_fresh(&bin, &["bench/src/baseline.rs", "Cargo.lock"]);
     bin
 }
 
@@ -76,11 +76,12 @@ fn check_fresh(artifact: &Path, sources: &[&str]) {
 }
 
 /// A file under `path` modified after `than`, if any. Test-only modules
-/// (`tests.rs`) are skipped: they do not change the release artifacts.
+/// (`tests.rs`) and docs (`*.md`) are skipped: they do not change the
+/// release artifacts.
 fn newest_after(path: &Path, than: SystemTime) -> Option<PathBuf> {
     let meta = std::fs::metadata(path).ok()?;
     if meta.is_file() {
-        if path.file_name().is_some_and(|n| n == "tests.rs") {
+        if path.file_name().is_some_and(|n| n == "tests.rs") || path.extension().is_some_and(|e| e == "md") {
             return None;
         }
         return meta.modified().ok().filter(|m| *m > than).map(|_| path.to_path_buf());

@@ -6,12 +6,14 @@
 //!   in-process to the sidecar library.
 //! - [`deadline`]: the request's time budget, extended by chaos holds.
 //! - [`variables`]: `fermyon:spin/variables`, the component's variables.
+//! - `sidecar_client`: pooled keep-alive connections for the loopback link.
 
 pub mod bindings;
 mod chaos_link;
 pub mod deadline;
 pub mod link;
 pub mod outbound;
+mod sidecar_client;
 pub mod variables;
 
 use wasmtime::component::{Linker, ResourceTable};

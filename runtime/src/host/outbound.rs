@@ -85,15 +85,18 @@ impl OutboundPolicy {
         Self { deadline: Some(deadline), ..self.clone() }
     }
 
+    /// True when `uri` is the loopback sidecar's origin.
+    fn to_sidecar(&self, uri: &http::Uri) -> bool {
+        let Some(sidecar) = &self.sidecar else { return false };
+        uri.scheme_str() == Some("http")
+            && uri.host().is_some_and(|h| sidecar.allows("http", h, uri.port_u16().unwrap_or(80)))
+    }
+
     /// Grants the request the time of a bridge's hold call to the sidecar.
     fn extend_for_hold(&self, request: &http::Request<WasiBody>) {
-        let (Some(sidecar), Some(deadline)) = (&self.sidecar, &self.deadline) else { return };
-        let uri = request.uri();
-        let to_sidecar = uri
-            .host()
-            .is_some_and(|h| sidecar.allows(uri.scheme_str().unwrap_or("http"), h, uri.port_u16().unwrap_or(80)));
+        let Some(deadline) = &self.deadline else { return };
         let hold_ms = request.headers().get(HOLD_HEADER).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if let (true, Some(ms)) = (to_sidecar, hold_ms) {
+        if let Some(ms) = hold_ms {
             deadline.extend(std::time::Duration::from_millis(ms));
         }
     }
@@ -124,13 +127,17 @@ impl WasiHttpHooks for OutboundPolicy {
     > {
         drop(fut);
         let allowed = self.allows(request.uri());
-        if allowed {
+        let to_sidecar = allowed && self.to_sidecar(request.uri());
+        if to_sidecar {
             self.extend_for_hold(&request);
         }
         Box::new(async move {
             if !allowed {
                 tracing::warn!(uri = %request.uri(), "outbound request denied: host not in allowed_outbound_hosts");
                 return Err(HttpError::HttpRequestDenied);
+            }
+            if to_sidecar {
+                return super::sidecar_client::send(request, options).await;
             }
             use http_body_util::BodyExt;
             let (res, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
