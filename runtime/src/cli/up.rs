@@ -49,8 +49,8 @@ async fn serve(args: UpArgs, manifest: manifest::AppManifest) -> anyhow::Result<
         eprintln!("chaos token: {token}");
     }
     let store =
-        Store::connect(&redis_args).context("configuring the Redis connection")?.with_chaos(chaos.engine.clone());
-    tracing::info!(redis = store.target(), chaos = chaos.engine.enabled(), "redis target");
+        Store::connect(&redis_args).await.context("setting up the Redis connection")?.with_chaos(chaos.engine.clone());
+    tracing::info!(chaos = chaos.engine.enabled(), "chaos engine ready");
     let sidecar = Sidecar { store, chaos: chaos.engine };
 
     let limits = RequestLimits {
