@@ -10,17 +10,24 @@
 //! - [`redis_server`]: [`RedisServer`], a `redis-server` child on a free port
 //!   that tests can kill, restart, freeze and thaw.
 //! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`.
+//! - [`fake_identity`]: [`FakeIdentity`], a managed-identity endpoint
+//!   (App Service / Container Apps protocol) issuing Entra-like tokens.
+//! - [`tls_certs`]: [`TestCa`], a throw-away CA and server certificate.
 //! - [`http`]: a small HTTP client returning status, headers and body.
 //! - [`proc_stat`]: CPU time and RSS of a process from `/proc`.
 //! - [`signal`]: kill(2) for the children tests own.
 
 pub mod artifacts;
 pub mod chaoslab;
+pub mod fake_identity;
 pub mod http;
 pub mod proc_stat;
 pub mod redis_server;
 pub mod signal;
+pub mod tls_certs;
 
 pub use chaoslab::Chaoslab;
+pub use fake_identity::FakeIdentity;
 pub use http::{HttpResponse, get, request};
 pub use redis_server::RedisServer;
+pub use tls_certs::TestCa;
