@@ -136,4 +136,3 @@ pub struct ChaosArgs {
     )]
     pub max_experiments: usize,
 }
-

@@ -184,7 +184,9 @@ async fn supervise(first: Arc<Observed>, settings: EntraSettings, state: Arc<Sta
                     }
                 }
             }
-            Err(err) => tracing::warn!(error = %err, retry_in = ?backoff, "cannot build the Entra credentials provider"),
+            Err(err) => {
+                tracing::warn!(error = %err, retry_in = ?backoff, "cannot build the Entra credentials provider")
+            }
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(REBUILD_MAX_DELAY);
@@ -208,7 +210,6 @@ impl Observed {
             user_assigned_id: settings.client_id.clone().map(UserAssignedId::ClientId),
             // One HTTP attempt per request: the provider's retry policy is the only one.
             client_options: ClientOptions { retry: RetryOptions::none(), ..ClientOptions::default() },
-            ..ManagedIdentityCredentialOptions::default()
         };
         let inner = ManagedIdentityCredential::new(Some(options)).map_err(|err| {
             RedisError::from((ErrorKind::AuthenticationFailed, "managed identity credential", err.to_string()))
@@ -238,16 +239,30 @@ impl TokenCredential for Observed {
                 *self.state.last_error.lock().expect("last_error lock") = None;
             }
             Err(err) => {
-                tracing::warn!(endpoint = %self.state.endpoint, error = %err, "Entra token request failed");
-                *self.state.last_error.lock().expect("last_error lock") = Some(RedisError::from((
-                    ErrorKind::AuthenticationFailed,
-                    "Entra token request failed",
-                    err.to_string(),
-                )));
+                let cause = error_chain(err);
+                tracing::warn!(endpoint = %self.state.endpoint, error = %cause, "Entra token request failed");
+                *self.state.last_error.lock().expect("last_error lock") =
+                    Some(RedisError::from((ErrorKind::AuthenticationFailed, "Entra token request failed", cause)));
             }
         }
         result
     }
+}
+
+/// `err` and its sources on one line (azure_core's message alone hides the
+/// root cause, e.g. "failed to execute `reqwest` request" without "connection refused").
+fn error_chain(err: &azure_core::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `IDENTITY_ENDPOINT=…` (App Service / Container Apps) or IMDS: where

@@ -105,7 +105,8 @@ pub enum SetupError {
     #[error("cannot set up the managed identity credential: {0}")]
     Credential(#[source] redis::RedisError),
     /// No Entra token within `--redis-token-timeout` at start-up.
-    #[error("could not get an Entra token for Redis from {endpoint}: {}", first_token_reason(last.as_ref(), *after))]
+    #[error("could not get an Entra token for Redis from {endpoint} within {after:.1?}{}",
+            if last.is_none() { " (no answer)" } else { "" })]
     FirstToken {
         /// The identity endpoint asked (`IDENTITY_ENDPOINT=…`, or IMDS).
         endpoint: String,
@@ -115,13 +116,6 @@ pub enum SetupError {
         #[source]
         last: Option<redis::RedisError>,
     },
-}
-
-fn first_token_reason(last: Option<&redis::RedisError>, after: Duration) -> String {
-    match last {
-        Some(err) => format!("{err} (gave up after {after:?})"),
-        None => format!("no token within {after:?}"),
-    }
 }
 
 #[cfg(test)]

@@ -76,7 +76,8 @@ struct Connection {
 
 impl Connection {
     fn new(client: redis::Client, config: ConnectionManagerConfig) -> Result<Self, SetupError> {
-        let manager = ConnectionManager::new_lazy_with_config(client.clone(), config.clone()).map_err(SetupError::Url)?;
+        let manager =
+            ConnectionManager::new_lazy_with_config(client.clone(), config.clone()).map_err(SetupError::Url)?;
         Ok(Self { current: RwLock::new((0, manager)), client, config, renewing: AtomicBool::new(false) })
     }
 

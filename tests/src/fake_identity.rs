@@ -170,11 +170,7 @@ fn token(oid: &str, n: usize) -> String {
     format!("{header}.{payload}.{signature}")
 }
 
-async fn serve(
-    listener: std::net::TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: tokio::sync::oneshot::Receiver<()>,
-) {
+async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>, mut stopped: tokio::sync::oneshot::Receiver<()>) {
     let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
     loop {
         let stream = tokio::select! {

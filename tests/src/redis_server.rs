@@ -46,8 +46,14 @@ impl RedisServer {
     /// Starts a server with extra `redis-server` arguments.
     pub fn start_with_args(extra: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("chaoslab-test-redis-").tempdir().expect("tempdir");
-        let server =
-            Self { child: None, port: 0, dir, extra_args: extra.iter().map(|s| (*s).to_owned()).collect(), tls: None, admin: None };
+        let server = Self {
+            child: None,
+            port: 0,
+            dir,
+            extra_args: extra.iter().map(|s| (*s).to_owned()).collect(),
+            tls: None,
+            admin: None,
+        };
         server.start_on_free_ports()
     }
 
