@@ -249,10 +249,11 @@ impl Store {
         let conn = self.conn.clone();
         let target = self.target.clone();
         let first_token_ms = self.auth.first_token.map(|d| d.as_millis() as u64);
+        let user = self.auth.user.clone().unwrap_or_else(|| "default".to_owned());
         tokio::spawn(async move {
             let (generation, mut manager) = conn.get();
             match redis::cmd("PING").query_async::<()>(&mut manager).await {
-                Ok(()) => tracing::info!(redis = %target, first_token_ms,
+                Ok(()) => tracing::info!(redis = %target, user, first_token_ms,
                     first_command_ms = started.elapsed().as_millis() as u64, "connected to redis"),
                 Err(err) => {
                     conn.recover(generation, &err);
