@@ -42,7 +42,7 @@ pub enum LoadError {
         /// The dependency key.
         key: String,
         /// What is wrong.
-        cause: DependencyError,
+        cause: Box<DependencyError>,
     },
 }
 
@@ -202,7 +202,7 @@ fn composed(manifest: &AppManifest, spec: &ComponentSpec) -> Result<Vec<u8>, Loa
         manifest: manifest.path.display().to_string(),
         id: spec.id.clone(),
         key: key.to_owned(),
-        cause,
+        cause: Box::new(cause),
     };
     if !spec.dependencies_inherit_configuration {
         let key = spec.dependencies.keys().next().map_or("", String::as_str);

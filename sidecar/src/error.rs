@@ -1,5 +1,7 @@
-//! [`StoreError`]: why a store call failed, typed by cause.
+//! [`StoreError`]: why a store call failed, typed by cause; [`SetupError`]:
+//! why the Redis connection could not be set up at start-up.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The result of a store call.
@@ -67,6 +69,53 @@ impl From<redis::RedisError> for StoreError {
             _ => Self::Other(err),
         }
     }
+}
+
+/// Why [`Store::connect`](crate::Store::connect) failed: the settings cannot
+/// work, or the first Entra token could not be had. Reported once at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The Redis URL does not parse (the URL itself is not repeated: it may hold a password).
+    #[error("invalid redis URL: {0}")]
+    Url(#[source] redis::RedisError),
+    /// The CA file cannot be read.
+    #[error("cannot read the Redis CA file {}: {source}", path.display())]
+    CaFile {
+        /// The file named by `--redis-ca-file`.
+        path: PathBuf,
+        /// Why reading failed.
+        source: std::io::Error,
+    },
+    /// The CA file is not usable PEM, or the TLS settings are rejected.
+    #[error("invalid TLS settings for redis: {0}")]
+    Tls(#[source] redis::RedisError),
+    /// A CA file was given for a URL without TLS.
+    #[error("--redis-ca-file is set but the Redis URL is not rediss:// (TLS)")]
+    CaWithoutTls,
+    /// `--redis-auth password` without a password in the URL.
+    #[error("--redis-auth password needs a password in the Redis URL (redis://user:password@host)")]
+    PasswordMissing,
+    /// `--redis-auth entra` with credentials in the URL, which would be ignored.
+    #[error("--redis-auth entra takes the user and password from the Entra token: remove them from the Redis URL")]
+    CredentialsInUrl,
+    /// `--redis-auth none` with credentials in the URL, which would be sent anyway.
+    #[error("--redis-auth none, but the Redis URL carries a password: use --redis-auth password or remove it")]
+    UnexpectedPassword,
+    /// azure_identity refused to build the managed identity credential.
+    #[error("cannot set up the managed identity credential: {0}")]
+    Credential(#[source] redis::RedisError),
+    /// No Entra token within `--redis-token-timeout` at start-up.
+    #[error("could not get an Entra token for Redis from {endpoint} within {after:.1?}{}",
+            if last.is_none() { " (no answer)" } else { "" })]
+    FirstToken {
+        /// The identity endpoint asked (`IDENTITY_ENDPOINT=…`, or IMDS).
+        endpoint: String,
+        /// How long chaoslab waited.
+        after: Duration,
+        /// The last error the identity endpoint gave, if it answered at all.
+        #[source]
+        last: Option<redis::RedisError>,
+    },
 }
 
 #[cfg(test)]

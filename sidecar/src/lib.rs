@@ -10,17 +10,25 @@
 //!   by every binary that hosts the sidecar (`CHAOSLAB_*` env fallbacks).
 //! - [`store`]: [`Store`], the Redis connection (redis-rs `ConnectionManager`:
 //!   multiplexed, reconnecting) with every call under a hard deadline.
+//! - [`tls`]: the redis-rs client for a URL, `rediss://` with an optional root CA.
+//! - [`auth`]: the authentication mode, checked against the URL.
+//! - [`entra`]: [`EntraCredentials`], Entra ID tokens from a managed identity
+//!   (redis-rs `EntraIdCredentialsProvider`, supervised so renewal never stops).
 //! - [`error`]: [`StoreError`], typed by cause, with predicates and the
-//!   mapping from redis-rs errors.
+//!   mapping from redis-rs errors; [`SetupError`] for start-up.
 //! - [`chaos`]: [`ChaosEngine`], the replica's experiments, fault decisions
 //!   and native load.
 
+pub mod auth;
 pub mod chaos;
 pub mod config;
+pub mod entra;
 pub mod error;
 pub mod store;
+pub mod tls;
 
 pub use chaos::ChaosEngine;
-pub use config::{ChaosArgs, RedisArgs};
-pub use error::{StoreError, StoreResult};
+pub use config::{ChaosArgs, RedisArgs, RedisAuth};
+pub use entra::{EntraCredentials, EntraSettings};
+pub use error::{SetupError, StoreError, StoreResult};
 pub use store::Store;

@@ -4,16 +4,27 @@
 //! by every request. It reconnects by itself after Redis restarts, and every
 //! call runs under `call_timeout`, so a stopped or black-holed Redis yields a
 //! [`StoreError::Timeout`] instead of a hang.
+//!
+//! TLS (`rediss://`) and the authentication mode (none, the URL's password,
+//! or Entra ID tokens that are renewed and re-sent) are set up by
+//! [`Store::connect`]. redis-rs keeps a connection whose handshake failed
+//! (`AUTH` refused) failed until an I/O error, so after such a failure the
+//! store replaces the connection manager: the next call connects afresh, with
+//! the current credentials, and succeeds once the ACL or the token is right.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, RedisResult};
+use redis::{AsyncCommands, ErrorKind, RedisError, RedisResult};
 
 use crate::chaos::{ChaosEngine, RedisMode};
-use crate::config::RedisArgs;
-use crate::error::{StoreError, StoreResult};
+use crate::config::{RedisArgs, RedisAuth};
+use crate::entra::{EntraCredentials, EntraSettings};
+use crate::error::{SetupError, StoreError, StoreResult};
+use crate::{auth, tls};
 
 /// How often the connection manager retries one reconnect before giving up
 /// until the next call asks again. Kept small: each failing call triggers a
@@ -25,32 +36,135 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(250);
 /// A handle to Redis. Cheap to clone: clones share one connection.
 #[derive(Clone)]
 pub struct Store {
-    /// The multiplexed, self-reconnecting connection.
-    conn: ConnectionManager,
+    /// The multiplexed, self-reconnecting connection, and how to build a new
+    /// one when a handshake failure left it stuck.
+    conn: Arc<Connection>,
     /// Hard deadline for each call, including any wait for a connection.
     call_timeout: Duration,
     /// `host:port` for logs and errors; never includes credentials.
     target: String,
+    /// How the store authenticates (for logs).
+    auth: AuthSummary,
     /// The replica's chaos engine, consulted for Redis faults on every call.
     chaos: Option<ChaosEngine>,
 }
 
+/// How the store authenticates, for the start-up log line (no secrets).
+#[derive(Debug, Clone)]
+pub struct AuthSummary {
+    /// The mode in use.
+    pub mode: RedisAuth,
+    /// The Redis user, when known: the URL's, or the Entra object id.
+    pub user: Option<String>,
+    /// Time to the first Entra token (Entra only).
+    pub first_token: Option<Duration>,
+    /// Keeps the Entra supervisor running as long as the store lives.
+    credentials: Option<EntraCredentials>,
+}
+
+/// The current connection manager and the recipe for a fresh one.
+struct Connection {
+    /// The manager in use, with a generation number bumped on each replacement.
+    current: RwLock<(u64, ConnectionManager)>,
+    /// Client (URL, TLS) the managers are built from.
+    client: redis::Client,
+    /// Timeouts, retries and credentials provider of every manager.
+    config: ConnectionManagerConfig,
+    /// A replacement is connecting in the background (at most one at a time).
+    renewing: AtomicBool,
+}
+
+impl Connection {
+    fn new(client: redis::Client, config: ConnectionManagerConfig) -> Result<Self, SetupError> {
+        let manager =
+            ConnectionManager::new_lazy_with_config(client.clone(), config.clone()).map_err(SetupError::Url)?;
+        Ok(Self { current: RwLock::new((0, manager)), client, config, renewing: AtomicBool::new(false) })
+    }
+
+    /// The manager in use and its generation.
+    fn get(&self) -> (u64, ConnectionManager) {
+        self.current.read().expect("connection lock").clone()
+    }
+
+    /// After `err` on the manager of `generation`: when its handshake failed
+    /// (it would fail every call until an I/O error), a fresh manager
+    /// connects in the background, with the current credentials, and takes
+    /// over once its handshake is done. Calls meanwhile fail fast, as before.
+    fn recover(self: &Arc<Self>, generation: u64, err: &RedisError) {
+        if err.kind() != ErrorKind::AuthenticationFailed || self.renewing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::warn!(error = %err, "redis refused the credentials; reconnecting in the background");
+        let this = self.clone();
+        tokio::spawn(async move {
+            match ConnectionManager::new_lazy_with_config(this.client.clone(), this.config.clone()) {
+                Ok(fresh) => {
+                    let outcome = redis::cmd("PING").query_async::<()>(&mut fresh.clone()).await;
+                    let mut current = this.current.write().expect("connection lock");
+                    if current.0 == generation {
+                        *current = (generation + 1, fresh);
+                    }
+                    drop(current);
+                    match outcome {
+                        Ok(()) => tracing::info!("redis accepted the credentials again"),
+                        Err(err) => tracing::warn!(error = %err, "redis still refuses the credentials"),
+                    }
+                }
+                Err(build) => tracing::warn!(error = %build, "cannot rebuild the redis connection"),
+            }
+            this.renewing.store(false, Ordering::Release);
+        });
+    }
+}
+
 impl Store {
-    /// Prepares the connection without waiting for Redis: the service starts
+    /// Sets up the connection without waiting for Redis: the service starts
     /// even while Redis is down, and connects as soon as it is reachable.
-    /// Must be called inside a Tokio runtime.
-    pub fn connect(args: &RedisArgs) -> StoreResult<Self> {
+    /// With Entra ID it does wait, at most `--redis-token-timeout`, for the
+    /// first token. Logs one `redis target` line (no secrets). Must be called
+    /// inside a Tokio runtime.
+    pub async fn connect(args: &RedisArgs) -> Result<Self, SetupError> {
+        let started = Instant::now();
         let url = args.url.as_deref().unwrap_or("redis://127.0.0.1:6379");
-        let client = redis::Client::open(url).map_err(StoreError::Config)?;
-        let target = client.get_connection_info().addr().to_string();
-        let config = ConnectionManagerConfig::new()
+        let info = tls::parse(url)?;
+        let mode = auth::resolve(args.auth, &info)?;
+        let target = info.addr().to_string();
+        let is_tls = tls::is_tls(&info);
+        let mut summary = AuthSummary {
+            mode,
+            user: info.redis_settings().username().map(str::to_owned),
+            first_token: None,
+            credentials: None,
+        };
+        let client = tls::client(info, args.ca_file.as_deref())?;
+        let mut config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(args.connect_timeout))
             .set_response_timeout(Some(args.call_timeout))
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_max_delay(RECONNECT_MAX_DELAY);
-        let conn = ConnectionManager::new_lazy_with_config(client, config).map_err(StoreError::Config)?;
-        let store = Self { conn, call_timeout: args.call_timeout, target, chaos: None };
-        store.warm_up();
+        if mode == RedisAuth::Entra {
+            let settings = EntraSettings {
+                client_id: args.azure_client_id.clone(),
+                retries: args.token_retries,
+                first_token_timeout: args.token_timeout,
+            };
+            let (credentials, first) = EntraCredentials::start(settings).await?;
+            config = config.set_credentials_provider(credentials.clone());
+            summary.user = Some(first.user);
+            summary.first_token = Some(first.elapsed);
+            summary.credentials = Some(credentials);
+        }
+        tracing::info!(
+            redis = %target,
+            tls = is_tls,
+            auth = mode.as_str(),
+            user = summary.user.as_deref().unwrap_or("default"),
+            first_token_ms = summary.first_token.map(|d| d.as_millis() as u64),
+            "redis target"
+        );
+        let conn = Arc::new(Connection::new(client, config)?);
+        let store = Self { conn, call_timeout: args.call_timeout, target, auth: summary, chaos: None };
+        store.warm_up(started);
         Ok(store)
     }
 
@@ -65,22 +179,24 @@ impl Store {
         &self.target
     }
 
+    /// How the store authenticates (no secrets).
+    pub fn auth(&self) -> &AuthSummary {
+        &self.auth
+    }
+
     /// `INCRBY key delta`: the new value.
     pub async fn incr(&self, key: &str, delta: i64) -> StoreResult<i64> {
-        let mut conn = self.conn.clone();
-        self.bounded(async move { conn.incr(key, delta).await }).await
+        self.bounded(|mut conn| async move { conn.incr(key, delta).await }).await
     }
 
     /// `GET key`: the value, or `None` when the key does not exist.
     pub async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        let mut conn = self.conn.clone();
-        self.bounded(async move { conn.get(key).await }).await
+        self.bounded(|mut conn| async move { conn.get(key).await }).await
     }
 
     /// `SET key value [PX ttl]`.
     pub async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> StoreResult<()> {
-        let mut conn = self.conn.clone();
-        self.bounded(async move {
+        self.bounded(|mut conn| async move {
             match ttl {
                 Some(ttl) => {
                     let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
@@ -94,16 +210,19 @@ impl Store {
 
     /// `PING`: the round trip.
     pub async fn ping(&self) -> StoreResult<Duration> {
-        let mut conn = self.conn.clone();
         let start = Instant::now();
-        self.bounded(async move { redis::cmd("PING").query_async::<()>(&mut conn).await }).await?;
+        self.bounded(|mut conn| async move { redis::cmd("PING").query_async::<()>(&mut conn).await }).await?;
         Ok(start.elapsed())
     }
 
     /// Runs one call under the call deadline, after any injected Redis fault,
     /// and maps its error by cause.
-    async fn bounded<T>(&self, call: impl Future<Output = RedisResult<T>>) -> StoreResult<T> {
+    async fn bounded<T, F>(&self, call: impl FnOnce(ConnectionManager) -> F) -> StoreResult<T>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
         let fault = self.chaos.as_ref().and_then(ChaosEngine::redis_fault);
+        let (generation, conn) = self.conn.get();
         let work = async {
             if let Some(fault) = fault {
                 match fault.mode {
@@ -112,7 +231,8 @@ impl Store {
                     RedisMode::Slow => tokio::time::sleep(fault.delay).await,
                 }
             }
-            call.await.map_err(|err| {
+            call(conn).await.map_err(|err| {
+                self.conn.recover(generation, &err);
                 if err.is_timeout() { StoreError::Timeout { after: self.call_timeout } } else { StoreError::from(err) }
             })
         };
@@ -123,15 +243,23 @@ impl Store {
     }
 
     /// Starts the first connection in the background, so it is not tied to
-    /// (and cut short by) the deadline of the first request.
-    fn warm_up(&self) {
-        let mut conn = self.conn.clone();
+    /// (and cut short by) the deadline of the first request. Logs the time
+    /// from `started` to the first answered command.
+    fn warm_up(&self, started: Instant) {
+        let conn = self.conn.clone();
         let target = self.target.clone();
+        let first_token_ms = self.auth.first_token.map(|d| d.as_millis() as u64);
+        let user = self.auth.user.clone().unwrap_or_else(|| "default".to_owned());
         tokio::spawn(async move {
-            match redis::cmd("PING").query_async::<()>(&mut conn).await {
-                Ok(()) => tracing::info!(redis = %target, "connected to redis"),
-                Err(err) => tracing::warn!(redis = %target, error = %err,
-                    "redis not reachable yet; will keep retrying on demand"),
+            let (generation, mut manager) = conn.get();
+            match redis::cmd("PING").query_async::<()>(&mut manager).await {
+                Ok(()) => tracing::info!(redis = %target, user, first_token_ms,
+                    first_command_ms = started.elapsed().as_millis() as u64, "connected to redis"),
+                Err(err) => {
+                    conn.recover(generation, &err);
+                    tracing::warn!(redis = %target, error = %err,
+                        "redis not usable yet; will keep retrying on demand");
+                }
             }
         });
     }
@@ -142,6 +270,8 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("target", &self.target)
             .field("call_timeout", &self.call_timeout)
+            .field("auth", &self.auth.mode)
+            .field("user", &self.auth.user)
             .finish_non_exhaustive()
     }
 }

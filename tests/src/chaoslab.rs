@@ -227,22 +227,6 @@ impl Chaoslab {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::split_args;
-
-    #[test]
-    fn sidecar_flags_take_their_values_along() {
-        let args: Vec<String> =
-            ["--redis-url", "redis://x", "--max-concurrent", "1", "--no-chaos", "--chaos-seed", "7"]
-                .map(String::from)
-                .to_vec();
-        let (sidecar, up) = split_args(&args);
-        assert_eq!(sidecar, ["--redis-url", "redis://x", "--no-chaos", "--chaos-seed", "7"]);
-        assert_eq!(up, ["--max-concurrent", "1"]);
-    }
-}
-
 /// The chaos token the test builders configure.
 pub const TEST_TOKEN: &str = "test-chaos-token";
 
@@ -267,5 +251,21 @@ impl Chaoslab {
         let resp = self.chaos(http::Method::POST, &format!("/chaos/{kind}"), body).await;
         assert_eq!(resp.status, 202, "POST /chaos/{kind} {body}: {}", resp.text());
         resp.json()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_args;
+
+    #[test]
+    fn sidecar_flags_take_their_values_along() {
+        let args: Vec<String> =
+            ["--redis-url", "redis://x", "--max-concurrent", "1", "--no-chaos", "--chaos-seed", "7"]
+                .map(String::from)
+                .to_vec();
+        let (sidecar, up) = split_args(&args);
+        assert_eq!(sidecar, ["--redis-url", "redis://x", "--no-chaos", "--chaos-seed", "7"]);
+        assert_eq!(up, ["--max-concurrent", "1"]);
     }
 }

@@ -13,20 +13,27 @@
 //!   either [`Link`] mode (the end-to-end matrix).
 //! - [`sidecar`]: [`Sidecar`], the real `chaoslab sidecar`, restartable.
 //! - [`process`]: a child announcing readiness on stderr, logs collected.
+//! - [`fake_identity`]: [`FakeIdentity`], a managed-identity endpoint
+//!   (App Service / Container Apps protocol) issuing Entra-like tokens.
+//! - [`tls_certs`]: [`TestCa`], a throw-away CA and server certificate.
 //! - [`http`]: a small HTTP client returning status, headers and body.
 //! - [`proc_stat`]: CPU time and RSS of a process from `/proc`.
 //! - [`signal`]: kill(2) for the children tests own.
 
 pub mod artifacts;
 pub mod chaoslab;
+pub mod fake_identity;
 pub mod http;
 pub mod proc_stat;
 pub mod process;
 pub mod redis_server;
 pub mod sidecar;
 pub mod signal;
+pub mod tls_certs;
 
 pub use chaoslab::{Chaoslab, Link};
+pub use fake_identity::FakeIdentity;
 pub use http::{HttpResponse, get, request};
 pub use redis_server::RedisServer;
 pub use sidecar::Sidecar;
+pub use tls_certs::TestCa;

@@ -1,7 +1,9 @@
 //! [`RedisServer`]: a real `redis-server` on a free loopback port, owned by
 //! one test. It can be killed, restarted on the same port, frozen (SIGSTOP, a
 //! black hole: connections are accepted by the kernel but never answered)
-//! and thawed. Killed and reaped on drop.
+//! and thawed. Killed and reaped on drop. It can also serve TLS on a second
+//! port ([`RedisServer::start_tls`]) and require ACL users, as Azure Managed
+//! Redis does ([`RedisServer::require_acl`]).
 //!
 //! `redis-server` cannot bind port 0 and report the port it chose, so the
 //! port is picked by binding `127.0.0.1:0` first; if another process takes it
@@ -28,6 +30,10 @@ pub struct RedisServer {
     dir: tempfile::TempDir,
     /// Extra arguments (e.g. `--requirepass`), kept across restarts.
     extra_args: Vec<String>,
+    /// TLS port and the certificate files, when serving TLS too.
+    tls: Option<(u16, crate::tls_certs::ServerFiles)>,
+    /// User and password of the test's own admin user, once ACLs are required.
+    admin: Option<(String, String)>,
 }
 
 impl RedisServer {
@@ -40,12 +46,33 @@ impl RedisServer {
     /// Starts a server with extra `redis-server` arguments.
     pub fn start_with_args(extra: &[&str]) -> Self {
         let dir = tempfile::Builder::new().prefix("chaoslab-test-redis-").tempdir().expect("tempdir");
-        let mut server =
-            Self { child: None, port: 0, dir, extra_args: extra.iter().map(|s| (*s).to_owned()).collect() };
+        let server = Self {
+            child: None,
+            port: 0,
+            dir,
+            extra_args: extra.iter().map(|s| (*s).to_owned()).collect(),
+            tls: None,
+            admin: None,
+        };
+        server.start_on_free_ports()
+    }
+
+    /// Starts a server that also serves TLS with `ca`'s server certificate
+    /// (see [`Self::tls_url`]); the plain port stays for the test's own checks.
+    pub fn start_tls(ca: &crate::TestCa) -> Self {
+        let dir = tempfile::Builder::new().prefix("chaoslab-test-redis-").tempdir().expect("tempdir");
+        let tls = Some((0, ca.server_files()));
+        Self { child: None, port: 0, dir, extra_args: Vec::new(), tls, admin: None }.start_on_free_ports()
+    }
+
+    fn start_on_free_ports(mut self) -> Self {
         for attempt in 1..=START_ATTEMPTS {
-            server.port = free_port();
-            match server.spawn() {
-                Ok(()) => return server,
+            self.port = free_port();
+            if let Some((tls_port, _)) = &mut self.tls {
+                *tls_port = free_port();
+            }
+            match self.spawn() {
+                Ok(()) => return self,
                 Err(why) if attempt < START_ATTEMPTS => eprintln!("redis-server start attempt {attempt} failed: {why}"),
                 Err(why) => panic!("redis-server did not start after {START_ATTEMPTS} attempts: {why}"),
             }
@@ -63,9 +90,37 @@ impl RedisServer {
         self.port
     }
 
-    /// A redis-rs client for assertions.
+    /// `rediss://127.0.0.1:TLS_PORT` (only for [`Self::start_tls`]).
+    pub fn tls_url(&self) -> String {
+        let (port, _) = self.tls.as_ref().expect("started with start_tls");
+        format!("rediss://127.0.0.1:{port}")
+    }
+
+    /// A redis-rs client for assertions (as the admin user once ACLs are required).
     pub fn client(&self) -> redis::Client {
-        redis::Client::open(self.url()).expect("valid url")
+        let url = match &self.admin {
+            Some((user, pass)) => format!("redis://{user}:{pass}@127.0.0.1:{}", self.port),
+            None => self.url(),
+        };
+        redis::Client::open(url).expect("valid url")
+    }
+
+    /// Requires ACL users, as Azure Managed Redis does: adds an admin user for
+    /// the test's own checks and switches the default user off.
+    pub fn require_acl(&mut self) {
+        self.command(&["ACL", "SETUSER", "chaoslab-test-admin", "on", ">admin-secret", "~*", "&*", "+@all"]);
+        self.admin = Some(("chaoslab-test-admin".to_owned(), "admin-secret".to_owned()));
+        self.command(&["ACL", "SETUSER", "default", "off"]);
+    }
+
+    /// Runs one command on a fresh connection (as the admin user once ACLs are required).
+    pub fn command(&self, args: &[&str]) -> redis::Value {
+        let mut conn = self.client().get_connection().expect("connect to test redis");
+        let mut cmd = redis::cmd(args[0]);
+        for arg in &args[1..] {
+            cmd.arg(*arg);
+        }
+        cmd.query(&mut conn).unwrap_or_else(|e| panic!("{args:?}: {e}"))
     }
 
     /// Reads an integer key (0 when missing).
@@ -124,6 +179,7 @@ impl RedisServer {
             .arg(self.dir.path())
             .arg("--logfile")
             .arg(self.log_path())
+            .args(self.tls.as_ref().map(|(port, files)| files.redis_args(*port)).unwrap_or_default())
             .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

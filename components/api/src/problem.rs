@@ -7,11 +7,13 @@ use spin_sdk::http::Response;
 
 /// A short, client-safe description of a store failure.
 pub fn describe(err: &StoreError) -> String {
+    // The kind (the WIT case), then the sidecar's own reason, which already
+    // says what failed ("redis did not answer within 500ms", "sidecar is not running …").
     match err {
-        StoreError::Unavailable(why) => format!("redis unavailable: {why}"),
-        StoreError::Timeout(why) => format!("redis timeout: {why}"),
-        StoreError::Denied(why) => format!("redis denied access: {why}"),
-        StoreError::Other(why) => format!("redis error: {why}"),
+        StoreError::Unavailable(why) => format!("unavailable: {why}"),
+        StoreError::Timeout(why) => format!("timeout: {why}"),
+        StoreError::Denied(why) => format!("denied: {why}"),
+        StoreError::Other(why) => format!("error: {why}"),
     }
 }
 

@@ -70,7 +70,7 @@ pub async fn start_services(
         eprintln!("chaos token: {token}");
     }
     let store =
-        Store::connect(&redis_args).context("configuring the Redis connection")?.with_chaos(chaos.engine.clone());
-    tracing::info!(redis = store.target(), chaos = chaos.engine.enabled(), "redis target");
+        Store::connect(&redis_args).await.context("setting up the Redis connection")?.with_chaos(chaos.engine.clone());
+    tracing::info!(chaos = chaos.engine.enabled(), "chaos engine ready");
     Ok((Sidecar { store, chaos: chaos.engine }, child))
 }

@@ -58,7 +58,7 @@ async fn loopback(args: &UpArgs) -> anyhow::Result<Option<Loopback>> {
 }
 
 async fn serve(args: UpArgs) -> anyhow::Result<()> {
-    let mut loopback = loopback(&args).await?;
+    let loopback = loopback(&args).await?;
     // The runtime is the provider of the link's variables: the bridge reads
     // `sidecar_url` and `link_token` as under `spin up`. In-process, nothing
     // reads them, but spin.toml requires `link_token`: it gets a random value.
@@ -91,20 +91,15 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         let (sidecar, child) = start_services(&args.redis, &args.redis_server, &args.chaos).await?;
         (Some(sidecar), child)
     };
-    let mut sidecar_task = None;
-    if let (Some(l), Some(sidecar)) = (loopback.as_mut(), &sidecar) {
-        if let Some(listener) = l.own.take() {
-            let token = std::mem::replace(&mut l.token, LinkToken::generate().context("link token")?);
+    let sidecar_task = match (loopback, &sidecar) {
+        (Some(Loopback { url, token, own: Some(listener) }), Some(sidecar)) => {
             let state = LinkState { sidecar: sidecar.clone(), token: Arc::new(token) };
-            tracing::info!(url = %l.url, "serving the sidecar link on loopback");
-            sidecar_task = Some(tokio::spawn(sidecar_server::serve(
-                listener,
-                state,
-                std::future::pending(),
-                args.limits.shutdown_grace,
-            )));
+            tracing::info!(%url, "serving the sidecar link on loopback");
+            let grace = args.limits.shutdown_grace;
+            Some(tokio::spawn(sidecar_server::serve(listener, state, std::future::pending(), grace)))
         }
-    }
+        _ => None,
+    };
     let sidecar = if args.link.mode == LinkMode::Inprocess { sidecar } else { None };
 
     let limits = RequestLimits {

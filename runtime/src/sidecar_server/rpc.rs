@@ -34,6 +34,7 @@ pub async fn unknown(method: http::Method, uri: http::Uri) -> Response {
 }
 
 /// Decodes the parameter array of `function`, or answers 400 naming it.
+#[allow(clippy::result_large_err)] // the error is the answer itself, built once per bad call
 fn params<T: DeserializeOwned>(function: &str, body: &[u8]) -> Result<T, Response> {
     serde_json::from_slice(body).map_err(|err| {
         problem(400, "Bad Request", &format!("parameters of {function} must be a JSON array in WIT order: {err}"))
@@ -51,6 +52,7 @@ pub async fn call(
     }
 }
 
+#[allow(clippy::result_large_err)] // the error is the answer itself
 async fn dispatch(state: &LinkState, interface: &str, function: &str, body: &[u8]) -> Result<Response, Response> {
     let s = &state.sidecar;
     let name = format!("{interface}.{function}");
