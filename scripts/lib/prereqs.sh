@@ -35,6 +35,12 @@ ensure_rust() {
   rustup target list --installed | grep -qx "$target" || rustup target add "$target"
 }
 
+# What native crates link against: OpenSSL (native-tls for rediss://, and
+# azure_identity's HTTP client for Entra ID tokens), found with pkg-config.
+ensure_native_deps() {
+  apt_install pkg-config libssl-dev
+}
+
 # redis-server, for the embedded default and for the tests.
 ensure_redis_server() {
   command -v redis-server >/dev/null && return 0
