@@ -18,9 +18,11 @@
 //! - [`exporters`]: Application Insights and OTLP exporters from the settings.
 //! - [`setup`]: providers, the `tracing` subscriber, [`Telemetry`] (flush on drop).
 //! - [`metrics`]: every instrument chaoslab records, named once.
+//! - [`component`]: what components record through `chaoslab:sidecar/telemetry`, bounded.
 //! - [`propagation`]: W3C `traceparent` in and out of HTTP headers.
 //! - [`error`]: [`TelemetryError`], why set-up failed.
 
+pub mod component;
 pub mod config;
 pub mod error;
 pub mod exporters;

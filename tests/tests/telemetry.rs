@@ -173,3 +173,39 @@ async fn a_slow_backend_neither_slows_requests_nor_grows_memory_and_drops_are_co
     eprintln!("dropped spans: {dropped}; shutdown took {shutdown:?}");
     assert!(dropped > 0, "{logs}");
 }
+
+#[rstest]
+#[tokio::test]
+async fn component_events_and_counters_reach_otlp_in_the_request_trace(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
+    let redis = RedisServer::start();
+    let otlp = FakeOtlp::start();
+    let mut app = fast_export(Chaoslab::builder().link(link).redis(&redis.url()))
+        .env_both("OTEL_EXPORTER_OTLP_ENDPOINT", &otlp.endpoint())
+        .start();
+    app.start_experiment("redis", r#"{"mode":"fail","duration_seconds":30}"#).await;
+    assert_eq!(app.get("/").await.status, 503);
+    let found = otlp.wait_for_spans(Duration::from_secs(10), |spans| {
+        spans.iter().any(|s| s.name == "GET /...")
+            && spans.iter().any(|s| s.events.iter().any(|e| e == "store call failed"))
+    });
+    assert!(found, "spans: {:#?}\n{}", otlp.spans(), app.logs());
+    let spans = otlp.spans();
+    let request = spans.iter().find(|s| s.name == "GET /...").unwrap();
+    let marked = spans.iter().find(|s| s.events.iter().any(|e| e == "store call failed")).unwrap();
+    assert_eq!(marked.trace_id, request.trace_id, "the component's event is in the request's trace");
+    match link {
+        Link::InProcess => assert_eq!(marked.span_id, request.span_id, "on the request span itself"),
+        Link::Loopback => assert_eq!(marked.parent_span_id, request.span_id, "on the link call, a child"),
+    }
+    let failed_redis = spans.iter().find(|s| s.name == "redis INCRBY").expect("the Redis span");
+    assert_eq!(failed_redis.status, 2, "error status");
+    assert_eq!(failed_redis.attr("error.type"), Some("injected"));
+    app.sigterm_sidecar();
+    app.sigterm();
+    app.wait(Duration::from_secs(15));
+    let metrics = otlp.metric_names();
+    assert!(metrics.iter().any(|m| m == "chaoslab.component.counter"), "{metrics:?}");
+    assert!(metrics.iter().any(|m| m == "chaoslab.redis.errors"), "{metrics:?}");
+}
