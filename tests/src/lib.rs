@@ -36,7 +36,7 @@ pub mod tls_certs;
 
 pub use chaoslab::{Chaoslab, Link};
 pub use fake_identity::FakeIdentity;
-pub use fake_telemetry::{FakeAppInsights, FakeOtlp};
+pub use fake_telemetry::{FakeAppInsights, FakeOtlp, FakeOtlpGrpc};
 pub use http::{HttpResponse, get, request};
 pub use redis_server::RedisServer;
 pub use sidecar::Sidecar;

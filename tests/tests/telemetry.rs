@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use chaoslab_tests::proc_stat::rss_mib;
-use chaoslab_tests::{Chaoslab, FakeAppInsights, FakeOtlp, Link, RedisServer};
+use chaoslab_tests::{Chaoslab, FakeAppInsights, FakeOtlp, FakeOtlpGrpc, Link, RedisServer};
 use rstest::rstest;
 use serde_json::Value;
 
@@ -208,4 +208,24 @@ async fn component_events_and_counters_reach_otlp_in_the_request_trace(
     let metrics = otlp.metric_names();
     assert!(metrics.iter().any(|m| m == "chaoslab.component.counter"), "{metrics:?}");
     assert!(metrics.iter().any(|m| m == "chaoslab.redis.errors"), "{metrics:?}");
+}
+
+#[tokio::test]
+async fn otlp_over_grpc_receives_the_request_and_redis_spans() {
+    let redis = RedisServer::start();
+    let collector = FakeOtlpGrpc::start();
+    let app = fast_export(Chaoslab::builder().redis(&redis.url()))
+        .env_both("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.endpoint())
+        .env_both("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .start();
+    assert_eq!(app.get("/").await.status, 200);
+    let found = collector.wait_for_spans(Duration::from_secs(10), |spans| {
+        spans.iter().any(|s| s.name == "GET /...") && spans.iter().any(|s| s.name == "redis INCRBY")
+    });
+    assert!(found, "spans: {:#?}\n{}", collector.spans(), app.logs());
+    let spans = collector.spans();
+    let request = spans.iter().find(|s| s.name == "GET /...").unwrap();
+    let redis_span = spans.iter().find(|s| s.name == "redis INCRBY").unwrap();
+    assert_eq!(redis_span.parent_span_id, request.span_id);
+    assert_eq!(redis_span.trace_id, request.trace_id);
 }

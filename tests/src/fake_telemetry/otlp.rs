@@ -41,11 +41,15 @@ impl ReceivedSpan {
     }
 }
 
+/// What a receiver got.
 #[derive(Default)]
-struct Received {
-    spans: Vec<ReceivedSpan>,
-    log_bodies: Vec<String>,
-    metric_names: Vec<String>,
+pub(super) struct Received {
+    /// Spans, flattened.
+    pub(super) spans: Vec<ReceivedSpan>,
+    /// Log record bodies.
+    pub(super) log_bodies: Vec<String>,
+    /// Metric names, one per metric per export.
+    pub(super) metric_names: Vec<String>,
 }
 
 /// A fake OTLP/HTTP collector.
@@ -70,52 +74,58 @@ fn text(value: Option<&opentelemetry_proto::tonic::common::v1::AnyValue>) -> Str
     }
 }
 
+/// Records an OTLP/HTTP request to `path`.
 fn record(received: &Mutex<Received>, path: &str, body: &[u8]) {
-    let mut received = received.lock().expect("received lock");
     match path {
-        "/v1/traces" => {
-            let request = ExportTraceServiceRequest::decode(body).expect("OTLP trace protobuf");
-            for rs in request.resource_spans {
-                let service = rs
-                    .resource
-                    .iter()
-                    .flat_map(|r| &r.attributes)
-                    .find(|kv| kv.key == "service.name")
-                    .map(|kv| text(kv.value.as_ref()))
-                    .unwrap_or_default();
-                for span in rs.scope_spans.into_iter().flat_map(|ss| ss.spans) {
-                    received.spans.push(ReceivedSpan {
-                        service: service.clone(),
-                        name: span.name,
-                        kind: span.kind,
-                        trace_id: hex(&span.trace_id),
-                        span_id: hex(&span.span_id),
-                        parent_span_id: hex(&span.parent_span_id),
-                        status: span.status.map_or(0, |s| s.code),
-                        attributes: span
-                            .attributes
-                            .iter()
-                            .map(|kv| (kv.key.clone(), text(kv.value.as_ref())))
-                            .collect(),
-                        events: span.events.into_iter().map(|e| e.name).collect(),
-                    });
-                }
-            }
-        }
-        "/v1/logs" => {
-            let request = ExportLogsServiceRequest::decode(body).expect("OTLP logs protobuf");
-            for record in request.resource_logs.into_iter().flat_map(|rl| rl.scope_logs).flat_map(|sl| sl.log_records) {
-                received.log_bodies.push(text(record.body.as_ref()));
-            }
-        }
+        "/v1/traces" => record_traces(received, ExportTraceServiceRequest::decode(body).expect("OTLP trace protobuf")),
+        "/v1/logs" => record_logs(received, ExportLogsServiceRequest::decode(body).expect("OTLP logs protobuf")),
         "/v1/metrics" => {
-            let request = ExportMetricsServiceRequest::decode(body).expect("OTLP metrics protobuf");
-            for metric in request.resource_metrics.into_iter().flat_map(|rm| rm.scope_metrics).flat_map(|sm| sm.metrics)
-            {
-                received.metric_names.push(metric.name);
-            }
+            record_metrics(received, ExportMetricsServiceRequest::decode(body).expect("OTLP metrics protobuf"))
         }
         _ => {}
+    }
+}
+
+/// Records the spans of one export.
+pub(super) fn record_traces(received: &Mutex<Received>, request: ExportTraceServiceRequest) {
+    let mut received = received.lock().expect("received lock");
+    for rs in request.resource_spans {
+        let service = rs
+            .resource
+            .iter()
+            .flat_map(|r| &r.attributes)
+            .find(|kv| kv.key == "service.name")
+            .map(|kv| text(kv.value.as_ref()))
+            .unwrap_or_default();
+        for span in rs.scope_spans.into_iter().flat_map(|ss| ss.spans) {
+            received.spans.push(ReceivedSpan {
+                service: service.clone(),
+                name: span.name,
+                kind: span.kind,
+                trace_id: hex(&span.trace_id),
+                span_id: hex(&span.span_id),
+                parent_span_id: hex(&span.parent_span_id),
+                status: span.status.map_or(0, |s| s.code),
+                attributes: span.attributes.iter().map(|kv| (kv.key.clone(), text(kv.value.as_ref()))).collect(),
+                events: span.events.into_iter().map(|e| e.name).collect(),
+            });
+        }
+    }
+}
+
+/// Records the log records of one export.
+pub(super) fn record_logs(received: &Mutex<Received>, request: ExportLogsServiceRequest) {
+    let mut received = received.lock().expect("received lock");
+    for record in request.resource_logs.into_iter().flat_map(|rl| rl.scope_logs).flat_map(|sl| sl.log_records) {
+        received.log_bodies.push(text(record.body.as_ref()));
+    }
+}
+
+/// Records the metric names of one export.
+pub(super) fn record_metrics(received: &Mutex<Received>, request: ExportMetricsServiceRequest) {
+    let mut received = received.lock().expect("received lock");
+    for metric in request.resource_metrics.into_iter().flat_map(|rm| rm.scope_metrics).flat_map(|sm| sm.metrics) {
+        received.metric_names.push(metric.name);
     }
 }
 
