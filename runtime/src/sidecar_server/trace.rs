@@ -1,9 +1,14 @@
-//! Middleware: each link RPC is a server span named after the WIT function
+//! Middleware: each link RPC is a span named after the WIT function
 //! (`chaoslab:sidecar/store.incr`), a child of the `traceparent` the
 //! runtime's outbound hook injected into the bridge's call. The Redis spans
 //! and chaos marks of the call nest under it, so the whole request is one
 //! trace across both processes. (Under the Spin CLI no one injects the
 //! header; each call then starts its own trace.)
+//!
+//! Its kind is *internal*, not server: the link is an implementation detail
+//! of one HTTP request, so Application Insights lists it with the request's
+//! dependencies (type `InProc`) and the `requests` table keeps counting only
+//! the HTTP requests users sent.
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -17,7 +22,7 @@ pub async fn span(request: Request, next: Next) -> Response {
     let span = tracing::info_span!(
         "link",
         otel.name = format!("chaoslab:sidecar/{function}"),
-        otel.kind = "server",
+        otel.kind = "internal",
         otel.status_code = tracing::field::Empty,
         rpc.system = "chaoslab-link",
         rpc.method = function,
