@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chaoslab_sidecar::{ChaosArgs, RedisArgs};
+use chaoslab_telemetry::TelemetryArgs;
 use clap::{Args, Parser, Subcommand};
 
 /// chaoslab: a chaos-engineering target service (Wasm components + native sidecar).
@@ -69,6 +70,10 @@ pub struct UpArgs {
     /// Compile components on every start instead of caching the result.
     #[arg(long, env = "CHAOSLAB_NO_CACHE")]
     pub no_cache: bool,
+
+    /// Where traces, metrics and logs are exported (none by default).
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
 }
 
 /// How the components' `chaoslab:sidecar` imports are satisfied.
@@ -144,6 +149,10 @@ pub struct SidecarArgs {
     /// How long shutdown waits for in-flight calls.
     #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
     pub shutdown_grace: Duration,
+
+    /// Where traces, metrics and logs are exported (none by default).
+    #[command(flatten)]
+    pub telemetry: TelemetryArgs,
 }
 
 /// Limits that keep one request, or a flood of them, from taking the service down.

@@ -15,7 +15,6 @@ use chaoslab_runtime::config::{Cli, Command};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    cli::init_logging();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Up(args) => cli::up::run(args),

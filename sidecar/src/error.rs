@@ -38,6 +38,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A short, stable name of the cause, for telemetry (`error.type`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Unavailable(_) => "unavailable",
+            Self::Timeout { .. } => "timeout",
+            Self::Denied(_) => "denied",
+            Self::Other(_) => "other",
+            Self::Injected { .. } => "injected",
+            Self::Config(_) => "config",
+        }
+    }
+
     /// True when Redis could not be reached (retrying later may work).
     pub fn is_unavailable(&self) -> bool {
         matches!(self, Self::Unavailable(_) | Self::Injected { .. })

@@ -18,6 +18,8 @@
 //!   mapping from redis-rs errors; [`SetupError`] for start-up.
 //! - [`chaos`]: [`ChaosEngine`], the replica's experiments, fault decisions
 //!   and native load.
+//! - [`telemetry`]: the Redis dependency span and metrics of each store call,
+//!   and the chaos gauges.
 
 pub mod auth;
 pub mod chaos;
@@ -25,6 +27,7 @@ pub mod config;
 pub mod entra;
 pub mod error;
 pub mod store;
+pub mod telemetry;
 pub mod tls;
 
 pub use chaos::ChaosEngine;

@@ -24,7 +24,8 @@ use crate::chaos::{ChaosEngine, RedisMode};
 use crate::config::{RedisArgs, RedisAuth};
 use crate::entra::{EntraCredentials, EntraSettings};
 use crate::error::{SetupError, StoreError, StoreResult};
-use crate::{auth, tls};
+use crate::{auth, telemetry, tls};
+use tracing::Instrument;
 
 /// How often the connection manager retries one reconnect before giving up
 /// until the next call asks again. Kept small: each failing call triggers a
@@ -186,17 +187,18 @@ impl Store {
 
     /// `INCRBY key delta`: the new value.
     pub async fn incr(&self, key: &str, delta: i64) -> StoreResult<i64> {
-        self.bounded(|mut conn| async move { conn.incr(key, delta).await }).await
+        self.bounded("INCRBY", |mut conn| async move { conn.incr(key, delta).await }).await
     }
 
     /// `GET key`: the value, or `None` when the key does not exist.
     pub async fn get(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
-        self.bounded(|mut conn| async move { conn.get(key).await }).await
+        self.bounded("GET", |mut conn| async move { conn.get(key).await }).await
     }
 
     /// `SET key value [PX ttl]`.
     pub async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> StoreResult<()> {
-        self.bounded(|mut conn| async move {
+        let op = if ttl.is_some() { "PSETEX" } else { "SET" };
+        self.bounded(op, |mut conn| async move {
             match ttl {
                 Some(ttl) => {
                     let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
@@ -211,13 +213,25 @@ impl Store {
     /// `PING`: the round trip.
     pub async fn ping(&self) -> StoreResult<Duration> {
         let start = Instant::now();
-        self.bounded(|mut conn| async move { redis::cmd("PING").query_async::<()>(&mut conn).await }).await?;
+        self.bounded("PING", |mut conn| async move { redis::cmd("PING").query_async::<()>(&mut conn).await }).await?;
         Ok(start.elapsed())
     }
 
-    /// Runs one call under the call deadline, after any injected Redis fault,
-    /// and maps its error by cause.
-    async fn bounded<T, F>(&self, call: impl FnOnce(ConnectionManager) -> F) -> StoreResult<T>
+    /// Runs one call (`operation`, the Redis command) under the call deadline,
+    /// after any injected Redis fault, and maps its error by cause. Each call
+    /// is a client span (an Application Insights dependency) and a metric point.
+    async fn bounded<T, F>(&self, operation: &'static str, call: impl FnOnce(ConnectionManager) -> F) -> StoreResult<T>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
+        let span = telemetry::redis_span(operation, &self.target);
+        let started = Instant::now();
+        let result = self.bounded_inner(call).instrument(span.clone()).await;
+        telemetry::record_outcome(&span, operation, result.as_ref().err(), started.elapsed());
+        result
+    }
+
+    async fn bounded_inner<T, F>(&self, call: impl FnOnce(ConnectionManager) -> F) -> StoreResult<T>
     where
         F: Future<Output = RedisResult<T>>,
     {

@@ -54,6 +54,8 @@ pub struct Builder {
     with_test_token: bool,
     /// The link mode.
     link: Link,
+    /// Environment for `chaoslab up` and its sidecar (telemetry settings).
+    shared_env: Vec<(String, String)>,
 }
 
 /// True for the flags that configure what the sidecar owns.
@@ -105,6 +107,21 @@ impl Builder {
         self
     }
 
+    /// Adds an environment variable to `chaoslab up` and, in loopback mode,
+    /// to its `chaoslab sidecar` (telemetry settings go to both processes).
+    pub fn env_both(mut self, key: &str, value: &str) -> Self {
+        self.shared_env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// [`Builder::env_both`] for each pair.
+    pub fn envs_both<K: AsRef<str>, V: AsRef<str>>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self {
+        for (key, value) in vars {
+            self = self.env_both(key.as_ref(), value.as_ref());
+        }
+        self
+    }
+
     /// Runs in `link` mode.
     pub fn link(mut self, link: Link) -> Self {
         self.link = link;
@@ -129,7 +146,7 @@ impl Builder {
             Link::InProcess => (None, args),
             Link::Loopback => {
                 let (sidecar_args, mut up_args) = split_args(&args);
-                let sidecar = Sidecar::try_start(sidecar_args, "127.0.0.1:0")?;
+                let sidecar = Sidecar::try_start_with_env(sidecar_args, "127.0.0.1:0", &self.shared_env)?;
                 up_args.extend(
                     ["--link", "loopback", "--sidecar-url", &sidecar.url(), "--link-token", LINK_TOKEN]
                         .map(String::from),
@@ -147,7 +164,7 @@ impl Builder {
             .args(&args)
             .env("CHAOSLAB_LOG", "info");
         clean_env(&mut cmd);
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd.envs(self.env.iter().chain(&self.shared_env).map(|(k, v)| (k, v)));
         let (process, addr) = Process::start(cmd, READY_PREFIX)?;
         Ok(Chaoslab { process, addr, sidecar })
     }
@@ -162,6 +179,7 @@ impl Chaoslab {
             env: Vec::new(),
             with_test_token: true,
             link: Link::InProcess,
+            shared_env: Vec::new(),
         }
     }
 
@@ -214,6 +232,13 @@ impl Chaoslab {
     pub fn logs(&self) -> String {
         let sidecar = self.sidecar.as_ref().map(Sidecar::logs).unwrap_or_default();
         format!("{}{sidecar}", self.process.logs())
+    }
+
+    /// Sends SIGTERM to the sidecar too (loopback mode), so it flushes its telemetry.
+    pub fn sigterm_sidecar(&self) {
+        if let Some(sidecar) = &self.sidecar {
+            sidecar.sigterm();
+        }
     }
 
     /// Sends SIGTERM to `chaoslab up`.

@@ -15,6 +15,8 @@
 //! - [`process`]: a child announcing readiness on stderr, logs collected.
 //! - [`fake_identity`]: [`FakeIdentity`], a managed-identity endpoint
 //!   (App Service / Container Apps protocol) issuing Entra-like tokens.
+//! - [`fake_telemetry`]: [`FakeAppInsights`] (`/v2/track`, gzip JSON) and
+//!   [`FakeOtlp`] (OTLP/HTTP protobuf) receivers for the real exporters.
 //! - [`tls_certs`]: [`TestCa`], a throw-away CA and server certificate.
 //! - [`http`]: a small HTTP client returning status, headers and body.
 //! - [`proc_stat`]: CPU time and RSS of a process from `/proc`.
@@ -23,6 +25,7 @@
 pub mod artifacts;
 pub mod chaoslab;
 pub mod fake_identity;
+pub mod fake_telemetry;
 pub mod http;
 pub mod proc_stat;
 pub mod process;
@@ -33,6 +36,7 @@ pub mod tls_certs;
 
 pub use chaoslab::{Chaoslab, Link};
 pub use fake_identity::FakeIdentity;
+pub use fake_telemetry::{FakeAppInsights, FakeOtlp, FakeOtlpGrpc};
 pub use http::{HttpResponse, get, request};
 pub use redis_server::RedisServer;
 pub use sidecar::Sidecar;

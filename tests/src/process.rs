@@ -29,11 +29,13 @@ pub struct StartFailure {
     pub stderr: String,
 }
 
-/// Removes every inherited `CHAOSLAB_*` variable (but the log filter), so
+/// Removes every inherited `CHAOSLAB_*` variable (but the log filter) and
+/// every telemetry setting (`OTEL_*`, `APPLICATIONINSIGHTS_*`), so
 /// the developer's environment cannot change a test.
 pub fn clean_env(cmd: &mut Command) {
     for (key, _) in std::env::vars() {
-        if key.starts_with("CHAOSLAB_") && key != "CHAOSLAB_LOG" {
+        let telemetry = key.starts_with("OTEL_") || key.starts_with("APPLICATIONINSIGHTS_");
+        if (key.starts_with("CHAOSLAB_") && key != "CHAOSLAB_LOG") || telemetry {
             cmd.env_remove(key);
         }
     }

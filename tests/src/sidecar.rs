@@ -34,12 +34,18 @@ impl Sidecar {
 
     /// Starts it on `listen`; `Err` with its status and stderr if it exits first.
     pub fn try_start(args: Vec<String>, listen: &str) -> Result<Self, StartFailure> {
+        Self::try_start_with_env(args, listen, &[])
+    }
+
+    /// Starts it on `listen` with extra environment (e.g. telemetry settings).
+    pub fn try_start_with_env(args: Vec<String>, listen: &str, env: &[(String, String)]) -> Result<Self, StartFailure> {
         let mut cmd = Command::new(artifacts::chaoslab_bin());
         cmd.arg("sidecar")
             .args(["--listen", listen, "--link-token", LINK_TOKEN])
             .args(&args)
             .env("CHAOSLAB_LOG", "info");
         clean_env(&mut cmd);
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
         let (process, addr) = Process::start(cmd, READY_PREFIX)?;
         Ok(Self { process: Some(process), addr, args, earlier_logs: String::new() })
     }
@@ -58,6 +64,13 @@ impl Sidecar {
     pub fn logs(&self) -> String {
         let current = self.process.as_ref().map(Process::logs).unwrap_or_default();
         format!("{}{current}", self.earlier_logs)
+    }
+
+    /// Sends SIGTERM (graceful stop).
+    pub fn sigterm(&self) {
+        if let Some(process) = &self.process {
+            process.signal(libc::SIGTERM);
+        }
     }
 
     /// Stops it with SIGKILL (no goodbye), like a crash.

@@ -7,7 +7,8 @@
 //!
 //! Before serving, each request asks the chaos engine (`chaos.decide`) and
 //! applies what it says: hold (hang), delay, or answer an injected status.
-//! Store failures become `503` RFC 9457 problem documents. The component holds
+//! Store failures become `503` RFC 9457 problem documents, and an event and
+//! a count through the sidecar's `telemetry` interface. The component holds
 //! no state between requests; it reaches nothing but the WIT imports.
 
 // The `#[http_component]` and `wit_bindgen` macros expand to the unsafe
@@ -17,7 +18,7 @@
 mod bindings;
 mod problem;
 
-use bindings::chaoslab::sidecar::{chaos, store};
+use bindings::chaoslab::sidecar::{chaos, store, telemetry};
 use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, replica};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
@@ -58,8 +59,29 @@ fn visit() -> Response {
         Ok(visits) => {
             json(200, JSON, &json!({ "message": "Hello from chaoslab", "visits": visits, "replica": replica() }))
         }
-        Err(err) => problem::store_unavailable(&err),
+        Err(err) => {
+            record_store_failure("incr", &err);
+            problem::store_unavailable(&err)
+        }
     }
+}
+
+/// Tells telemetry why a store call failed: an event on the request's span
+/// and a count by kind (the happy path records nothing extra).
+fn record_store_failure(call: &str, err: &store::Error) {
+    let kind = match err {
+        store::Error::Unavailable(_) => "unavailable",
+        store::Error::Timeout(_) => "timeout",
+        store::Error::Denied(_) => "denied",
+        store::Error::Other(_) => "other",
+    };
+    let attribute = |key: &str, value: &str| telemetry::Attribute { key: key.to_owned(), value: value.to_owned() };
+    let reason = problem::describe(err);
+    telemetry::add_event(
+        "store call failed",
+        &[attribute("store.call", call), attribute("store.error", kind), attribute("reason", &reason)],
+    );
+    telemetry::add_counter("store.failures", 1, &[attribute("store.error", kind)]);
 }
 
 /// `GET /health`: healthy when Redis answers a PING within the sidecar's deadline.
@@ -71,6 +93,7 @@ fn health() -> Response {
             &json!({ "status": "healthy", "replica": replica(), "redis": { "latency_ms": micros as f64 / 1000.0 } }),
         ),
         Err(err) => {
+            record_store_failure("ping", &err);
             json(503, JSON, &json!({ "status": "unhealthy", "replica": replica(), "reason": problem::describe(&err) }))
         }
     }

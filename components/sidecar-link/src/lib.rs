@@ -1,7 +1,7 @@
 //! `chaoslab-sidecar-link`: the bridge component between chaoslab's handler
 //! components and `chaoslab sidecar`, for running under the Spin CLI.
 //!
-//! It exports `chaoslab:sidecar/store` and `chaoslab:sidecar/chaos` and
+//! It exports `chaoslab:sidecar/store`, `chaos` and `telemetry` and
 //! implements every function as one loopback HTTP call to the sidecar
 //! ([`client`]; wire format in wit/README.md). Spin plugs it into each handler
 //! as a component dependency (`[component.<id>.dependencies]` in spin.toml);
@@ -18,7 +18,7 @@
 mod bindings;
 mod client;
 
-use bindings::exports::chaoslab::sidecar::{chaos, store};
+use bindings::exports::chaoslab::sidecar::{chaos, store, telemetry};
 use client::{CallError, call};
 
 /// The exported implementation.
@@ -94,6 +94,22 @@ impl chaos::Guest for Bridge {
 
     fn hold(ms: u64) -> bool {
         call("chaos", "hold", &(ms,), ms).unwrap_or(false)
+    }
+}
+
+/// Telemetry is best-effort: a call the sidecar cannot take is dropped (the
+/// request goes on); the sidecar records it inside the link call's span.
+impl telemetry::Guest for Bridge {
+    fn add_event(name: String, attributes: Vec<telemetry::Attribute>) {
+        let _ = call::<_, ()>("telemetry", "add-event", &(name, attributes), 0);
+    }
+
+    fn set_attribute(key: String, value: String) {
+        let _ = call::<_, ()>("telemetry", "set-attribute", &(key, value), 0);
+    }
+
+    fn add_counter(name: String, delta: u64, attributes: Vec<telemetry::Attribute>) {
+        let _ = call::<_, ()>("telemetry", "add-counter", &(name, delta, attributes), 0);
     }
 }
 

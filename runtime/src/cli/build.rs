@@ -8,6 +8,7 @@ use chaoslab_runtime::manifest;
 
 /// Builds every component that declares a build command.
 pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
+    super::init_logging();
     // Like `spin build`, building needs no variable values: unset ones
     // (e.g. the secret `link_token`) resolve to "" here.
     let manifest = manifest::load(&args.manifest, |name| spin_variable(name).or_else(|| Some(String::new())))?;

@@ -14,6 +14,7 @@ use chaoslab_runtime::redis_child::RedisChild;
 use chaoslab_runtime::server;
 use chaoslab_runtime::sidecar_server::{self, LinkState, LinkToken};
 use chaoslab_sidecar::{ChaosArgs, RedisArgs, Store, chaos};
+use chaoslab_telemetry::Role;
 
 /// Runs `chaoslab sidecar` to completion.
 pub fn run(args: SidecarArgs) -> anyhow::Result<()> {
@@ -31,6 +32,7 @@ pub fn run(args: SidecarArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        let mut telemetry = chaoslab_telemetry::init(&args.telemetry, Role::Sidecar).context("setting up telemetry")?;
         let (sidecar, child) = start_services(&args.redis, &args.redis_server, &args.chaos).await?;
         let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
@@ -43,6 +45,7 @@ pub fn run(args: SidecarArgs) -> anyhow::Result<()> {
             child.stop().await;
         }
         tracing::info!("stopped");
+        telemetry.shutdown();
         Ok(())
     })
 }
@@ -71,6 +74,7 @@ pub async fn start_services(
     }
     let store =
         Store::connect(&redis_args).await.context("setting up the Redis connection")?.with_chaos(chaos.engine.clone());
+    chaoslab_sidecar::telemetry::observe_chaos(&chaos.engine);
     tracing::info!(chaos = chaos.engine.enabled(), "chaos engine ready");
     Ok((Sidecar { store, chaos: chaos.engine }, child))
 }

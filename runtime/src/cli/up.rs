@@ -13,6 +13,7 @@ use chaoslab_runtime::host::AllowedHost;
 use chaoslab_runtime::manifest;
 use chaoslab_runtime::server::{self, Drained, Handler, RequestLimits};
 use chaoslab_runtime::sidecar_server::{self, LinkState, LinkToken};
+use chaoslab_telemetry::Role;
 
 use super::build::spin_variable;
 use super::sidecar::start_services;
@@ -28,7 +29,13 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         .thread_name("chaoslab")
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(serve(args))
+    runtime.block_on(async move {
+        let mut telemetry = chaoslab_telemetry::init(&args.telemetry, Role::Runtime).context("setting up telemetry")?;
+        let result = serve(args).await;
+        // Flush after the drain: the last requests' spans are queued by now.
+        telemetry.shutdown();
+        result
+    })
 }
 
 /// The loopback link: where the sidecar is, its token, and (when `up` serves

@@ -80,6 +80,7 @@ impl Sidecar {
         let d = self.chaos.decide(route, method);
         if !d.experiments.is_empty() {
             tracing::debug!(route, experiments = ?d.experiments, "chaos applied to request");
+            mark_span(&d);
         }
         wit::Decision {
             hang_ms: d.hang_ms,
@@ -93,6 +94,28 @@ impl Sidecar {
     pub async fn hold(&self, ms: u64) -> bool {
         self.chaos.hold(ms).await
     }
+}
+
+/// Marks the current span — the request's in-process, the link call's over
+/// loopback (a child of the request's) — with the faults applied to it: the
+/// `chaos.experiments` attribute and a `chaos fault applied` event.
+fn mark_span(d: &model::Decision) {
+    use opentelemetry::KeyValue;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let span = tracing::Span::current();
+    let experiments = d.experiments.join(",");
+    span.set_attribute("chaos.experiments", experiments.clone());
+    let mut attrs = vec![KeyValue::new("chaos.experiments", experiments)];
+    if let Some(ms) = d.hang_ms {
+        attrs.push(KeyValue::new("chaos.hang_ms", i64::try_from(ms).unwrap_or(i64::MAX)));
+    }
+    if d.delay_ms > 0 {
+        attrs.push(KeyValue::new("chaos.delay_ms", i64::from(d.delay_ms)));
+    }
+    if let Some(status) = d.fail_status {
+        attrs.push(KeyValue::new("chaos.fail_status", i64::from(status)));
+    }
+    span.add_event("chaos fault applied", attrs);
 }
 
 fn fault_from_wit(fault: wit::Fault) -> model::Fault {

@@ -1,18 +1,19 @@
 //! `chaoslab:sidecar/store` linked in-process: each WIT call goes straight to
 //! the sidecar library, and its typed error maps to the WIT `error` variant.
-//! (`chaos` is in [`super::chaos_link`].)
+//! (`chaos` is in [`super::chaos_link`], `telemetry` in `telemetry_link`.)
 
 use chaoslab_sidecar::StoreError;
 use wasmtime::component::{HasSelf, Linker};
 
 use super::{HostState, Sidecar};
 
-use super::bindings::chaoslab::sidecar::{chaos, store};
+use super::bindings::chaoslab::sidecar::{chaos, store, telemetry};
 
 /// Adds the `chaoslab:sidecar` interfaces to `linker`.
 pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     store::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
-    chaos::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+    chaos::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    telemetry::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
 }
 
 /// Maps a sidecar error to the WIT variant, with a client-safe reason.

@@ -2,8 +2,8 @@
 //! interfaces linked into every component.
 //!
 //! - [`outbound`]: which hosts a component's `wasi:http` requests may reach.
-//! - [`link`] and `chaos_link`: `chaoslab:sidecar/*` imports, linked
-//!   in-process to the sidecar library.
+//! - [`link`], `chaos_link` and `telemetry_link`: `chaoslab:sidecar/*`
+//!   imports, linked in-process to the sidecar library.
 //! - [`deadline`]: the request's time budget, extended by chaos holds.
 //! - [`variables`]: `fermyon:spin/variables`, the component's variables.
 //! - `sidecar_client`: pooled keep-alive connections for the loopback link.
@@ -14,6 +14,7 @@ pub mod deadline;
 pub mod link;
 pub mod outbound;
 mod sidecar_client;
+mod telemetry_link;
 pub mod variables;
 
 use wasmtime::component::{Linker, ResourceTable};

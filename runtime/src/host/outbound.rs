@@ -126,10 +126,14 @@ impl WasiHttpHooks for OutboundPolicy {
             > + Send,
     > {
         drop(fut);
+        let mut request = request;
         let allowed = self.allows(request.uri());
         let to_sidecar = allowed && self.to_sidecar(request.uri());
         if to_sidecar {
             self.extend_for_hold(&request);
+            // The bridge cannot see the request's trace; the runtime can: the
+            // sidecar's spans for this call become children of the request's.
+            chaoslab_telemetry::propagation::inject(&tracing::Span::current(), request.headers_mut());
         }
         Box::new(async move {
             if !allowed {

@@ -15,7 +15,10 @@ use wasmtime_wasi_http::WasiHttpView;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use tracing::Instrument;
+
 use super::problem::{overloaded, problem};
+use super::telemetry;
 use crate::app::{App, LoadedComponent};
 use crate::host::{HostState, RequestDeadline, Sidecar};
 use crate::manifest::RouteMatch;
@@ -46,6 +49,8 @@ pub struct Handler {
     limits: RequestLimits,
     /// One permit per request in flight.
     permits: Arc<Semaphore>,
+    /// This replica's name, on every request span.
+    replica: String,
 }
 
 /// Why a guest did not produce a response.
@@ -62,11 +67,23 @@ impl Handler {
     /// A handler for `app`.
     pub fn new(engine: Engine, app: App, sidecar: Option<Sidecar>, limits: RequestLimits) -> Self {
         let permits = Arc::new(Semaphore::new(limits.max_concurrent));
-        Self { engine, app, sidecar, limits, permits }
+        Self { engine, app, sidecar, limits, permits, replica: chaoslab_telemetry::resource::replica() }
     }
 
-    /// Answers one request; never fails.
-    pub async fn handle(&self, mut req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
+    /// Answers one request; never fails. The request is one server span
+    /// (a child of the caller's `traceparent`, if any) and one metric point.
+    pub async fn handle(&self, req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
+        let started = std::time::Instant::now();
+        let method = req.method().as_str().to_owned();
+        let route = self.app.route(req.uri().path()).map(|(matched, _)| matched.route.as_str().to_owned());
+        let span = telemetry::request_span(&req, route.as_deref(), &self.replica);
+        let resp = self.handle_inner(req, client).instrument(span.clone()).await;
+        let status = resp.status().as_u16();
+        telemetry::record_response(&span, route.as_deref(), &method, status, started.elapsed());
+        resp
+    }
+
+    async fn handle_inner(&self, mut req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             return overloaded(self.limits.max_concurrent);
         };
@@ -130,15 +147,20 @@ impl Handler {
         let pre = component.pre.clone();
         // The guest runs in its own task: it may keep streaming the body after
         // the response head is sent. The permit lives as long as the guest.
-        let task = tokio::spawn(async move {
-            let _permit = permit;
-            deadline
-                .run(async move {
-                    let proxy = pre.instantiate_async(&mut store).await?;
-                    proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
-                })
-                .await
-        });
+        let task = tokio::spawn(
+            async move {
+                let _permit = permit;
+                deadline
+                    .run(async move {
+                        let proxy = pre.instantiate_async(&mut store).await?;
+                        proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
+                    })
+                    .await
+            }
+            // The guest's sidecar calls (in-process or through the bridge) are
+            // children of the request's span.
+            .instrument(tracing::Span::current()),
+        );
         match receiver.await {
             Ok(Ok(resp)) => Ok(resp),
             Ok(Err(code)) => {

@@ -2,9 +2,11 @@
 //!
 //! - [`handler`]: one request through a component.
 //! - [`problem`]: the runtime's own problem+json answers.
+//! - [`telemetry`]: the server span and metrics of each request.
 
 pub mod handler;
 pub mod problem;
+pub mod telemetry;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -5,12 +5,14 @@
 //! - [`rpc`]: `POST /v1/{interface}/{function}`, one endpoint per WIT
 //!   function; parameters as a JSON array, the result as JSON (wit/README.md).
 //! - [`auth`]: the shared link token every RPC must carry.
+//! - [`trace`]: each RPC is a server span continuing the caller's `traceparent`.
 //! - [`probes`]: `GET /livez` (process alive; held while a hang runs) and
 //!   `GET /readyz` (Redis reachable).
 
 pub mod auth;
 pub mod probes;
 pub mod rpc;
+pub mod trace;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +42,7 @@ pub fn router(state: LinkState) -> Router {
     let rpc = Router::new()
         .route("/v1/{interface}/{function}", post(rpc::call))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token))
+        .layer(axum::middleware::from_fn(trace::span))
         .layer(DefaultBodyLimit::max(MAX_RPC_BODY));
     Router::new()
         .route("/livez", get(probes::livez))

@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::LinkState;
+use crate::host::Sidecar;
 use crate::host::bindings::chaoslab::sidecar::chaos::Fault;
+use crate::host::bindings::chaoslab::sidecar::telemetry::Attribute;
 
 /// A JSON answer.
 pub fn json(status: u16, value: &impl Serialize) -> Response {
@@ -100,6 +102,22 @@ async fn dispatch(state: &LinkState, interface: &str, function: &str, body: &[u8
         ("chaos", "hold") => {
             let (ms,): (u64,) = params(&name, body)?;
             json(200, &s.hold(ms).await)
+        }
+        // Inside the link call's span (a child of the request's): see `trace`.
+        ("telemetry", "add-event") => {
+            let (event, attributes): (String, Vec<Attribute>) = params(&name, body)?;
+            Sidecar::add_event(event, attributes);
+            json(200, &())
+        }
+        ("telemetry", "set-attribute") => {
+            let (key, value): (String, String) = params(&name, body)?;
+            Sidecar::set_attribute(key, value);
+            json(200, &())
+        }
+        ("telemetry", "add-counter") => {
+            let (counter, delta, attributes): (String, u64, Vec<Attribute>) = params(&name, body)?;
+            Sidecar::add_counter(counter, delta, attributes);
+            json(200, &())
         }
         _ => return Err(problem(404, "Not Found", &format!("no function {name} in chaoslab:sidecar"))),
     };
