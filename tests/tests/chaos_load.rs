@@ -1,6 +1,7 @@
 //! The load fault, measured from /proc: CPU time and RSS rise for the
-//! experiment's duration and fall back after it. Its own test binary, so no
-//! other test competes for the CPU it measures.
+//! experiment's duration and fall back after it. Its own test binary, and its
+//! link-mode cases take turns ([`ONE_AT_A_TIME`]), so no other test competes
+//! for the CPU it measures.
 
 use std::time::Duration;
 
@@ -8,9 +9,14 @@ use chaoslab_tests::{Chaoslab, Link, RedisServer, proc_stat};
 use http::Method;
 use rstest::rstest;
 
+/// Held for a whole case: two loads at once on a 2-core machine would each
+/// get less CPU than they ask for.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[rstest]
 #[tokio::test]
 async fn load_burns_cpu_and_holds_memory_for_its_duration_only(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let pid = app.engine_pid();
