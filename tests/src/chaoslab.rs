@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::artifacts;
 use crate::http::{HttpResponse, get};
@@ -218,14 +218,7 @@ impl Chaoslab {
     /// stderr (collected by reader threads, so a line may land a moment
     /// after the request).
     pub fn wait_for_log(&self, needle: &str) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            if self.logs().contains(needle) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        crate::poll::until(Duration::from_secs(5), || self.logs().contains(needle))
     }
 
     /// Its stderr so far, followed by the sidecar's in loopback mode.

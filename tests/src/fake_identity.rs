@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::server_thread::ServerThread;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
@@ -41,10 +42,8 @@ pub struct FakeIdentity {
     addr: SocketAddr,
     /// Settings and counters shared with the server.
     shared: Arc<Shared>,
-    /// Stops the server.
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    /// The server thread.
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The server, stopped on drop.
+    _server: ServerThread,
 }
 
 /// What the server knows and counts.
@@ -84,13 +83,9 @@ impl FakeIdentity {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake identity endpoint");
         listener.set_nonblocking(true).expect("nonblocking listener");
         let addr = listener.local_addr().expect("local addr");
-        let (stop, stopped) = tokio::sync::oneshot::channel();
         let server_shared = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(serve(listener, server_shared, stopped));
-        });
-        Self { addr, shared, stop: Some(stop), thread: Some(thread) }
+        let server = ServerThread::spawn(move |stopped| serve(listener, server_shared, stopped));
+        Self { addr, shared, _server: server }
     }
 
     /// `IDENTITY_ENDPOINT`: the token URL.
@@ -146,17 +141,6 @@ impl FakeIdentity {
     /// Requests refused for a wrong header, client id, version or resource.
     pub fn rejected(&self) -> usize {
         self.shared.rejected.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for FakeIdentity {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -13,6 +13,8 @@
 //!   either [`Link`] mode (the end-to-end matrix).
 //! - [`sidecar`]: [`Sidecar`], the real `chaoslab sidecar`, restartable.
 //! - [`process`]: a child announcing readiness on stderr, logs collected.
+//! - [`poll`]: wait until a condition holds, bounded.
+//! - [`server_thread`]: a fake server's thread, stopped on drop.
 //! - [`fake_identity`]: [`FakeIdentity`], a managed-identity endpoint
 //!   (App Service / Container Apps protocol) issuing Entra-like tokens.
 //! - [`fake_telemetry`]: [`FakeAppInsights`] (`/v2/track`, gzip JSON) and
@@ -27,9 +29,11 @@ pub mod chaoslab;
 pub mod fake_identity;
 pub mod fake_telemetry;
 pub mod http;
+pub mod poll;
 pub mod proc_stat;
 pub mod process;
 pub mod redis_server;
+pub mod server_thread;
 pub mod sidecar;
 pub mod signal;
 pub mod tls_certs;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chaoslab_tests::sidecar::LINK_TOKEN;
-use chaoslab_tests::{Chaoslab, Link, RedisServer, Sidecar, artifacts, get, request};
+use chaoslab_tests::{Chaoslab, Link, RedisServer, Sidecar, artifacts, get, poll, request};
 use http::Method;
 use rstest::rstest;
 
@@ -61,11 +61,9 @@ async fn a_wrong_link_token_is_refused_and_the_app_says_so() {
     assert_eq!(health.status, 503, "{}", health.text());
     assert!(health.text().contains("refused the link token"), "{}", health.text());
     assert!(app.wait_for_log("sidecar refused the link token (401)"), "{}", app.logs());
-    let start = Instant::now();
-    while !sidecar.logs().contains("refused sidecar call: wrong link token") {
-        assert!(start.elapsed() < Duration::from_secs(5), "{}", sidecar.logs());
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let refused =
+        poll::until(Duration::from_secs(5), || sidecar.logs().contains("refused sidecar call: wrong link token"));
+    assert!(refused, "{}", sidecar.logs());
     for log in [app.logs(), sidecar.logs()] {
         assert!(!log.contains(wrong) && !log.contains(LINK_TOKEN), "a secret was logged:\n{log}");
     }

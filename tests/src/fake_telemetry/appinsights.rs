@@ -6,7 +6,7 @@
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -81,14 +81,7 @@ impl FakeAppInsights {
 
     /// Waits up to `within` until `found` holds for the envelopes received.
     pub fn wait_for(&self, within: Duration, found: impl Fn(&[Value]) -> bool) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < within {
-            if found(&self.envelopes()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
+        crate::poll::until(within, || found(&self.envelopes()))
     }
 
     /// Makes every answer wait `delay`.

@@ -1,7 +1,7 @@
 //! [`FakeOtlp`]: an OTLP/HTTP receiver decoding protobuf export requests.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -165,14 +165,7 @@ impl FakeOtlp {
 
     /// Waits up to `within` until `found` holds for the spans received.
     pub fn wait_for_spans(&self, within: Duration, found: impl Fn(&[ReceivedSpan]) -> bool) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < within {
-            if found(&self.spans()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
+        crate::poll::until(within, || found(&self.spans()))
     }
 
     /// Makes every answer wait `delay`.

@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::server_thread::ServerThread;
 
 use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{LogsService, LogsServiceServer};
 use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsServiceRequest, ExportLogsServiceResponse};
@@ -60,10 +62,8 @@ pub struct FakeOtlpGrpc {
     addr: SocketAddr,
     /// What arrived.
     received: Arc<Mutex<Received>>,
-    /// Stops the server.
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    /// The server thread.
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The server, stopped on drop.
+    _server: ServerThread,
 }
 
 impl FakeOtlpGrpc {
@@ -73,24 +73,20 @@ impl FakeOtlpGrpc {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake OTLP/gRPC receiver");
         listener.set_nonblocking(true).expect("nonblocking listener");
         let addr = listener.local_addr().expect("local addr");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let collector = Collector(received.clone());
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                let incoming = tokio_stream_from(listener);
-                let _ = tonic::transport::Server::builder()
-                    .add_service(TraceServiceServer::new(collector.clone()))
-                    .add_service(LogsServiceServer::new(collector.clone()))
-                    .add_service(MetricsServiceServer::new(collector))
-                    .serve_with_incoming_shutdown(incoming, async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
+        let server = ServerThread::spawn(move |stopped| async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            let incoming = tokio_stream_from(listener);
+            let _ = tonic::transport::Server::builder()
+                .add_service(TraceServiceServer::new(collector.clone()))
+                .add_service(LogsServiceServer::new(collector.clone()))
+                .add_service(MetricsServiceServer::new(collector))
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = stopped.await;
+                })
+                .await;
         });
-        Self { addr, received, stop: Some(stop), thread: Some(thread) }
+        Self { addr, received, _server: server }
     }
 
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` for it (with `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`).
@@ -105,25 +101,7 @@ impl FakeOtlpGrpc {
 
     /// Waits up to `within` until `found` holds for the spans received.
     pub fn wait_for_spans(&self, within: Duration, found: impl Fn(&[ReceivedSpan]) -> bool) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < within {
-            if found(&self.spans()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-}
-
-impl Drop for FakeOtlpGrpc {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        crate::poll::until(within, || found(&self.spans()))
     }
 }
 

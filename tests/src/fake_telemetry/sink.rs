@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::server_thread::ServerThread;
+
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
@@ -21,10 +23,8 @@ pub struct Sink {
     pub addr: SocketAddr,
     /// Milliseconds every answer waits first.
     delay_ms: Arc<AtomicU64>,
-    /// Stops the server.
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    /// The server thread.
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The server, stopped on drop.
+    _server: ServerThread,
 }
 
 impl Sink {
@@ -38,66 +38,51 @@ impl Sink {
         listener.set_nonblocking(true).expect("nonblocking listener");
         let addr = listener.local_addr().expect("local addr");
         let delay_ms = Arc::new(AtomicU64::new(0));
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let delay = delay_ms.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                loop {
-                    let stream = tokio::select! {
-                        _ = &mut stopped => return,
-                        accepted = listener.accept() => match accepted {
-                            Ok((stream, _)) => stream,
-                            Err(_) => continue,
-                        },
-                    };
-                    let (record, delay, tls) = (record.clone(), delay.clone(), tls.clone());
-                    tokio::spawn(async move {
-                        let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                            let (record, delay) = (record.clone(), delay.clone());
-                            async move {
-                                let (parts, body) = req.into_parts();
-                                let body = body.collect().await?.to_bytes();
-                                record(parts.uri.path(), &parts.headers, &body);
-                                let wait = delay.load(Ordering::SeqCst);
-                                if wait > 0 {
-                                    tokio::time::sleep(Duration::from_millis(wait)).await;
-                                }
-                                Ok::<_, hyper::Error>(http::Response::new(Full::new(Bytes::from_static(b"{}"))))
+        let server = ServerThread::spawn(move |mut stopped| async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            loop {
+                let stream = tokio::select! {
+                    _ = &mut stopped => return,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(_) => continue,
+                    },
+                };
+                let (record, delay, tls) = (record.clone(), delay.clone(), tls.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                        let (record, delay) = (record.clone(), delay.clone());
+                        async move {
+                            let (parts, body) = req.into_parts();
+                            let body = body.collect().await?.to_bytes();
+                            record(parts.uri.path(), &parts.headers, &body);
+                            let wait = delay.load(Ordering::SeqCst);
+                            if wait > 0 {
+                                tokio::time::sleep(Duration::from_millis(wait)).await;
                             }
-                        });
-                        let http = hyper::server::conn::http1::Builder::new();
-                        match tls {
-                            None => {
-                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                            }
-                            Some(tls) => {
-                                if let Ok(stream) = tls.accept(stream).await {
-                                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
-                                }
-                            }
+                            Ok::<_, hyper::Error>(http::Response::new(Full::new(Bytes::from_static(b"{}"))))
                         }
                     });
-                }
-            });
+                    let http = hyper::server::conn::http1::Builder::new();
+                    match tls {
+                        None => {
+                            let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                        Some(tls) => {
+                            if let Ok(stream) = tls.accept(stream).await {
+                                let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                            }
+                        }
+                    }
+                });
+            }
         });
-        Self { addr, delay_ms, stop: Some(stop), thread: Some(thread) }
+        Self { addr, delay_ms, _server: server }
     }
 
     /// Makes every answer wait `delay` first (a backend in trouble).
     pub fn set_delay(&self, delay: Duration) {
         self.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
-    }
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
