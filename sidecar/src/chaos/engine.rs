@@ -11,9 +11,14 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 use tokio::sync::watch;
 
 use super::clock::Clock;
+use super::limits::Limits;
 use super::load::LoadHandle;
-use super::model::{ChaosError, Decision, EndReason, Experiment, Fault, Limits, LoadReport, RedisFault, Status};
+use super::model::{
+    ChaosError, Decision, EndReason, Experiment, Fault, FaultKind, HEALTH_PROBE, LoadReport, RedisFault, Status,
+    end_reason_name, no_fault,
+};
 use super::validate::validate;
+use crate::secret::Secret;
 
 /// How many ended experiments `status` keeps.
 pub const RECENT: usize = 50;
@@ -23,8 +28,8 @@ pub const RECENT: usize = 50;
 pub struct EngineConfig {
     /// False: every call answers `Disabled` (`--no-chaos`).
     pub enabled: bool,
-    /// Bearer token for the control API.
-    pub token: String,
+    /// Bearer token of the control API (`None` only when disabled).
+    pub token: Option<Secret>,
     /// RNG seed.
     pub seed: u64,
     /// Parameter bounds.
@@ -83,11 +88,11 @@ impl ChaosEngine {
         self.inner.config.enabled
     }
 
-    /// Compares a bearer token with the configured one in constant time.
-    pub fn authorize(&self, bearer: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        let matches: bool = self.inner.config.token.as_bytes().ct_eq(bearer.as_bytes()).into();
-        self.enabled() && !self.inner.config.token.is_empty() && matches
+    /// Whether `bearer` is the control API's token (constant time);
+    /// `Disabled` when chaos is off, whatever the bearer.
+    pub fn authorize(&self, bearer: &str) -> Result<bool, ChaosError> {
+        self.check_enabled()?;
+        Ok(self.inner.config.token.as_ref().is_some_and(|token| token.matches(bearer)))
     }
 
     /// Starts an experiment.
@@ -160,7 +165,7 @@ impl ChaosEngine {
         self.check_enabled()?;
         let now = self.now();
         let state = self.lock(now);
-        let mut load = LoadReport::default();
+        let mut load = LoadReport { cpu_workers: 0, memory_mib: 0 };
         for handle in state.loads.values() {
             let (workers, mib) = handle.report();
             load.cpu_workers += workers;
@@ -175,9 +180,9 @@ impl ChaosEngine {
         })
     }
 
-    /// The faults for one data-plane request.
-    pub fn decide(&self, route: &str, _method: &str) -> Decision {
-        let mut decision = Decision::default();
+    /// The faults for one data-plane request to `route` (its path) with `method`.
+    pub fn decide(&self, route: &str, method: &str) -> Decision {
+        let mut decision = no_fault();
         if !self.enabled() {
             return decision;
         }
@@ -190,12 +195,12 @@ impl ChaosEngine {
                     decision.hang_ms = Some(exp.ends_at_ms.saturating_sub(now));
                     true
                 }
-                Fault::Latency(lat) if matches(&lat.routes, route) && roll(rng, lat.percent) => {
+                Fault::Latency(lat) if covers(&lat.routes, &lat.methods, route, method) && roll(rng, lat.percent) => {
                     let jitter = if lat.jitter_ms > 0 { rng.next_u32() % (lat.jitter_ms + 1) } else { 0 };
                     decision.delay_ms = decision.delay_ms.saturating_add(lat.ms.saturating_add(jitter));
                     true
                 }
-                Fault::Errors(err) if matches(&err.routes, route) && roll(rng, err.percent) => {
+                Fault::Errors(err) if covers(&err.routes, &err.methods, route, method) && roll(rng, err.percent) => {
                     decision.fail_status = Some(u16::try_from(err.status).unwrap_or(500));
                     true
                 }
@@ -290,16 +295,22 @@ impl State {
         });
         exp.end_reason = Some(reason);
         self.loads.remove(&exp.id);
-        tracing::info!(experiment = %exp.id, kind = exp.fault.kind(), reason = reason.as_str(), "chaos experiment ended");
+        tracing::info!(experiment = %exp.id, kind = exp.fault.kind(), reason = end_reason_name(reason), "chaos experiment ended");
         self.recent.push_front(exp.clone());
         self.recent.truncate(RECENT);
         exp
     }
 }
 
-/// True when `route` is covered by a routes filter (`None` = every route).
-fn matches(routes: &Option<Vec<String>>, route: &str) -> bool {
-    routes.as_ref().is_none_or(|list| list.iter().any(|r| r == route))
+/// True when a request to `route` with `method` is covered by the filters:
+/// `routes` lists exact paths (`None` = every path but the health probe),
+/// `methods` exact methods (`None` = every method).
+fn covers(routes: &Option<Vec<String>>, methods: &Option<Vec<String>>, route: &str, method: &str) -> bool {
+    let route_ok = match routes {
+        None => route != HEALTH_PROBE,
+        Some(list) => list.iter().any(|r| r == route),
+    };
+    route_ok && methods.as_ref().is_none_or(|list| list.iter().any(|m| m == method))
 }
 
 /// True with probability `percent`/100; always draws, so replays line up.

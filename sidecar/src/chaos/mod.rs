@@ -1,6 +1,7 @@
 //! The chaos engine: experiments with leases, per-request decisions, native load.
 //!
-//! - [`model`]: faults, experiments, decisions, limits, errors (mirror the WIT `chaos` types).
+//! - [`model`]: the WIT chaos types the engine speaks, fault kinds, errors.
+//! - [`limits`]: the bounds of every parameter and their defaults.
 //! - [`validate`]: bounds of every parameter, each violation naming its field.
 //! - [`engine`]: [`ChaosEngine`], one per replica: start/stop/expire, seeded decisions.
 //! - [`load`]: CPU duty-cycle workers and the memory balloon.
@@ -9,6 +10,7 @@
 
 pub mod clock;
 pub mod engine;
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod setup;
@@ -16,6 +18,7 @@ pub mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine::{ChaosEngine, EngineConfig};
+pub use limits::Limits;
 pub use model::*;
 
 #[cfg(test)]

@@ -4,17 +4,22 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::secret::Secret;
 
 const T0: u64 = 1_800_000_000_000;
 
 fn engine(seed: u64) -> (ChaosEngine, ManualClock) {
     let clock = ManualClock::at(T0);
-    let config = EngineConfig { enabled: true, token: "s3cret".into(), seed, limits: Limits::default() };
+    let config = EngineConfig { enabled: true, token: Some(token("s3cret")), seed, limits: Limits::default() };
     (ChaosEngine::new(config, Arc::new(clock.clone())), clock)
 }
 
+fn token(value: &str) -> Secret {
+    Secret::new(value, 1).unwrap()
+}
+
 fn errors(percent: u32) -> Fault {
-    Fault::Errors(ErrorsSpec { status: 503, percent, routes: None })
+    Fault::Errors(ErrorsSpec { status: 503, percent, routes: None, methods: None })
 }
 
 #[test]
@@ -26,7 +31,7 @@ fn experiments_expire_at_their_lease_without_any_stop() {
     clock.advance_ms(9_999);
     assert_eq!(engine.decide("/health", "GET").hang_ms, Some(1));
     clock.advance_ms(1);
-    assert_eq!(engine.decide("/", "GET"), Decision::default());
+    assert_eq!(engine.decide("/", "GET"), no_fault());
     let status = engine.status().unwrap();
     assert!(status.active.is_empty());
     assert_eq!(status.recent[0].end_reason, Some(EndReason::Expired));
@@ -55,7 +60,7 @@ fn one_experiment_per_kind_and_a_cap_on_all() {
     assert!(matches!(&err, ChaosError::Conflict(m) if m.contains(&first.id)), "{err:?}");
     // Different kinds overlap freely, up to the cap (8 by default; 5 kinds here).
     engine.start(Fault::Hang, 60).unwrap();
-    let lat = LatencySpec { ms: 10, jitter_ms: 0, percent: 100, routes: None };
+    let lat = LatencySpec { ms: 10, jitter_ms: 0, percent: 100, routes: None, methods: None };
     engine.start(Fault::Latency(lat), 60).unwrap();
     let redis = RedisSpec { mode: RedisMode::Fail, latency_ms: 0, percent: 100 };
     engine.start(Fault::Redis(redis), 60).unwrap();
@@ -66,7 +71,8 @@ fn one_experiment_per_kind_and_a_cap_on_all() {
 fn experiment_cap_answers_limit() {
     let clock = ManualClock::at(T0);
     let limits = Limits { max_experiments: 1, ..Limits::default() };
-    let engine = ChaosEngine::new(EngineConfig { enabled: true, token: "t".into(), seed: 0, limits }, Arc::new(clock));
+    let config = EngineConfig { enabled: true, token: Some(token("t")), seed: 0, limits };
+    let engine = ChaosEngine::new(config, Arc::new(clock));
     engine.start(Fault::Hang, 5).unwrap();
     assert!(matches!(engine.start(errors(10), 5), Err(ChaosError::Limit(_))));
 }
@@ -79,10 +85,11 @@ fn bounds_name_every_field_at_fault() {
     let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
     assert_eq!(names, ["duration_seconds", "cpu_percent", "workers", "memory_mb"]);
     assert_eq!(fields[0].message, "must be between 1 and 3600, got 0");
-    let err = engine.start(Fault::Errors(ErrorsSpec { status: 200, percent: 101, routes: Some(vec!["x".into()]) }), 5);
-    let Err(ChaosError::Invalid(fields)) = err else { panic!("accepted") };
+    let bad =
+        ErrorsSpec { status: 200, percent: 101, routes: Some(vec!["x".into()]), methods: Some(vec!["G T".into()]) };
+    let Err(ChaosError::Invalid(fields)) = engine.start(Fault::Errors(bad), 5) else { panic!("accepted") };
     let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
-    assert_eq!(names, ["status", "percent", "routes"]);
+    assert_eq!(names, ["status", "percent", "routes", "methods"]);
     let slow = RedisSpec { mode: RedisMode::Slow, latency_ms: 0, percent: 100 };
     assert!(matches!(engine.start(Fault::Redis(slow), 5), Err(ChaosError::Invalid(f)) if f[0].field == "latency_ms"));
     assert!(engine.status().unwrap().active.is_empty(), "nothing invalid starts");
@@ -105,11 +112,35 @@ fn same_seed_replays_the_same_decisions() {
 #[test]
 fn route_filters_limit_latency_and_errors() {
     let (engine, _) = engine(1);
-    let lat = LatencySpec { ms: 100, jitter_ms: 50, percent: 100, routes: Some(vec!["/health".into()]) };
+    let lat = LatencySpec { ms: 100, jitter_ms: 50, percent: 100, routes: Some(vec!["/health".into()]), methods: None };
     engine.start(Fault::Latency(lat), 60).unwrap();
     assert_eq!(engine.decide("/", "GET").delay_ms, 0);
     let d = engine.decide("/health", "GET").delay_ms;
     assert!((100..=150).contains(&d), "{d}");
+}
+
+#[test]
+fn faults_without_routes_spare_the_health_probe_but_a_hang_holds_it() {
+    let (engine, _) = engine(1);
+    engine.start(errors(100), 60).unwrap();
+    let lat = LatencySpec { ms: 100, jitter_ms: 0, percent: 100, routes: None, methods: None };
+    engine.start(Fault::Latency(lat), 60).unwrap();
+    let visit = engine.decide("/", "GET");
+    assert_eq!((visit.fail_status, visit.delay_ms), (Some(503), 100));
+    assert_eq!(engine.decide("/orders/7", "POST").fail_status, Some(503), "every data-plane path");
+    assert_eq!(engine.decide(HEALTH_PROBE, "GET"), no_fault());
+    engine.start(Fault::Hang, 60).unwrap();
+    assert_eq!(engine.decide(HEALTH_PROBE, "GET").hang_ms, Some(60_000));
+}
+
+#[test]
+fn method_filters_limit_latency_and_errors() {
+    let (engine, _) = engine(1);
+    let spec = ErrorsSpec { status: 500, percent: 100, routes: None, methods: Some(vec!["POST".into()]) };
+    engine.start(Fault::Errors(spec), 60).unwrap();
+    assert_eq!(engine.decide("/", "GET").fail_status, None);
+    assert_eq!(engine.decide("/", "POST").fail_status, Some(500));
+    assert_eq!(engine.decide("/", "post").fail_status, None, "methods are case-sensitive, as in HTTP");
 }
 
 #[test]
@@ -126,15 +157,15 @@ fn redis_fault_applies_to_store_calls() {
 #[test]
 fn token_comparison_and_disabled_engine() {
     let (engine, _) = engine(1);
-    assert!(engine.authorize("s3cret"));
-    assert!(!engine.authorize("s3cre"));
-    assert!(!engine.authorize("s3cret!"));
-    assert!(!engine.authorize(""));
-    let config = EngineConfig { enabled: false, token: "t".into(), seed: 0, limits: Limits::default() };
+    assert_eq!(engine.authorize("s3cret"), Ok(true));
+    assert_eq!(engine.authorize("s3cre"), Ok(false));
+    assert_eq!(engine.authorize("s3cret!"), Ok(false));
+    assert_eq!(engine.authorize(""), Ok(false));
+    let config = EngineConfig { enabled: false, token: Some(token("t")), seed: 0, limits: Limits::default() };
     let off = ChaosEngine::new(config, Arc::new(ManualClock::at(T0)));
-    assert!(!off.authorize("t"));
+    assert_eq!(off.authorize("t"), Err(ChaosError::Disabled), "disabled says so itself, whatever the bearer");
     assert_eq!(off.start(Fault::Hang, 5), Err(ChaosError::Disabled));
-    assert_eq!(off.decide("/", "GET"), Decision::default());
+    assert_eq!(off.decide("/", "GET"), no_fault());
 }
 
 #[test]

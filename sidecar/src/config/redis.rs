@@ -1,8 +1,18 @@
-//! Redis settings, shared by `chaoslab up` and (later) `chaoslab sidecar` so
-//! both read exactly the same flags and `CHAOSLAB_*` variables.
+//! [`RedisArgs`]: how the sidecar reaches Redis. The same flags and
+//! `CHAOSLAB_*` variables for `chaoslab-sidecar` and `chaoslab up`; every
+//! default is a named constant, used by clap and by [`RedisArgs::for_url`].
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// Default of `--redis-connect-timeout`: one TCP (and TLS) attempt.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Default of `--redis-call-timeout`: one store call, connection wait included.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(500);
+/// Default of `--redis-token-timeout`: the first Entra token at start-up.
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default of `--redis-token-retries`.
+pub const DEFAULT_TOKEN_RETRIES: usize = 10;
 
 /// How the sidecar proves its identity to Redis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,7 +43,7 @@ impl RedisAuth {
 pub struct RedisArgs {
     /// Redis URL: `redis://[user:password@]host:port[/db]`, or `rediss://` for
     /// TLS (Azure Managed Redis: `rediss://NAME.REGION.redis.azure.net:10000`).
-    /// When unset, `chaoslab up` starts its own `redis-server` on a private socket.
+    /// When unset, chaoslab starts its own `redis-server` on a private socket.
     #[arg(long = "redis-url", env = "CHAOSLAB_REDIS_URL", hide_env_values = true)]
     pub url: Option<String>,
 
@@ -56,83 +66,39 @@ pub struct RedisArgs {
     /// Longest wait at start-up for the first Entra token; past it, chaoslab
     /// exits with an error naming the identity endpoint.
     #[arg(long = "redis-token-timeout", env = "CHAOSLAB_REDIS_TOKEN_TIMEOUT",
-          default_value = "10s", value_parser = humantime::parse_duration)]
-    pub token_timeout: Duration,
+          default_value_t = DEFAULT_TOKEN_TIMEOUT.into())]
+    pub token_timeout: humantime::Duration,
 
     /// Retries of one Entra token refresh (backoff 0.5 s doubling to 30 s)
     /// before the credentials provider is replaced by a new one, which starts
     /// over: the renewal itself never stops.
-    #[arg(long = "redis-token-retries", env = "CHAOSLAB_REDIS_TOKEN_RETRIES", default_value_t = 10)]
+    #[arg(long = "redis-token-retries", env = "CHAOSLAB_REDIS_TOKEN_RETRIES", default_value_t = DEFAULT_TOKEN_RETRIES)]
     pub token_retries: usize,
 
     /// Deadline for one TCP (and TLS) connection attempt to Redis.
     #[arg(long = "redis-connect-timeout", env = "CHAOSLAB_REDIS_CONNECT_TIMEOUT",
-          default_value = "2s", value_parser = humantime::parse_duration)]
-    pub connect_timeout: Duration,
+          default_value_t = DEFAULT_CONNECT_TIMEOUT.into())]
+    pub connect_timeout: humantime::Duration,
 
     /// Deadline for one store call as the component sees it, connection wait
     /// included. A black-holed Redis turns into a `timeout` error after this.
     #[arg(long = "redis-call-timeout", env = "CHAOSLAB_REDIS_CALL_TIMEOUT",
-          default_value = "500ms", value_parser = humantime::parse_duration)]
-    pub call_timeout: Duration,
+          default_value_t = DEFAULT_CALL_TIMEOUT.into())]
+    pub call_timeout: humantime::Duration,
 }
 
 impl RedisArgs {
-    /// Settings for a given URL with the default timeouts (for tests and tools).
+    /// Settings for `url` with every default (for tests and tools).
     pub fn for_url(url: impl Into<String>) -> Self {
         Self {
             url: Some(url.into()),
             auth: None,
             azure_client_id: None,
             ca_file: None,
-            token_timeout: Duration::from_secs(10),
-            token_retries: 10,
-            connect_timeout: Duration::from_secs(2),
-            call_timeout: Duration::from_millis(500),
+            token_timeout: DEFAULT_TOKEN_TIMEOUT.into(),
+            token_retries: DEFAULT_TOKEN_RETRIES,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT.into(),
+            call_timeout: DEFAULT_CALL_TIMEOUT.into(),
         }
     }
-}
-
-/// The chaos engine's settings, shared by every binary that hosts it.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ChaosArgs {
-    /// Bearer token required by every `/chaos/*` route. When unset, a random
-    /// one is generated at start and printed once on stderr as `chaos token: …`.
-    #[arg(id = "chaos_token", long = "chaos-token", env = "CHAOSLAB_CHAOS_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-
-    /// Switch chaos off entirely: `/chaos/*` answers 404 and no fault applies.
-    #[arg(id = "no_chaos", long = "no-chaos", env = "CHAOSLAB_NO_CHAOS")]
-    pub disabled: bool,
-
-    /// Seed of the decisions' RNG, so percent-based faults replay; random when unset.
-    #[arg(id = "chaos_seed", long = "chaos-seed", env = "CHAOSLAB_CHAOS_SEED")]
-    pub seed: Option<u64>,
-
-    /// Longest experiment.
-    #[arg(id = "chaos_max_duration", long = "chaos-max-duration", env = "CHAOSLAB_CHAOS_MAX_DURATION", default_value = "1h",
-          value_parser = humantime::parse_duration)]
-    pub max_duration: std::time::Duration,
-
-    /// Largest memory balloon, MiB.
-    #[arg(
-        id = "chaos_max_memory_mb",
-        long = "chaos-max-memory-mb",
-        env = "CHAOSLAB_CHAOS_MAX_MEMORY_MB",
-        default_value_t = 512
-    )]
-    pub max_memory_mb: u32,
-
-    /// Most CPU workers of a load experiment (default: the number of cores).
-    #[arg(id = "chaos_max_workers", long = "chaos-max-workers", env = "CHAOSLAB_CHAOS_MAX_WORKERS")]
-    pub max_workers: Option<u32>,
-
-    /// Most experiments running at once (beyond: 429).
-    #[arg(
-        id = "chaos_max_experiments",
-        long = "chaos-max-experiments",
-        env = "CHAOSLAB_CHAOS_MAX_EXPERIMENTS",
-        default_value_t = 8
-    )]
-    pub max_experiments: usize,
 }
