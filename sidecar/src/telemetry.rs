@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chaoslab_telemetry::metrics::{self, ChaosSnapshot};
 
-use crate::chaos::ChaosEngine;
+use crate::chaos::{ChaosEngine, FaultKind};
 use crate::error::StoreError;
 
 /// The span of one Redis call to `target` (`host:port`, no credentials).

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use chaoslab_sidecar::{RedisArgs, RedisAuth, Store};
+use chaoslab_sidecar::{RedisArgs, RedisAuth, RedisStore};
 use chaoslab_tests::{FakeIdentity, RedisServer};
 
 const OID: &str = "6f1c2a4e-0000-4bbb-8ccc-1234567890ab";
@@ -29,7 +29,7 @@ fn set_identity_env(fake: &FakeIdentity) {
 }
 
 /// Runs `INCR` every 50 ms for `period`; panics on the first failure.
-async fn keep_counting(store: &Store, period: Duration) {
+async fn keep_counting(store: &RedisStore, period: Duration) {
     let start = Instant::now();
     while start.elapsed() < period {
         if let Err(err) = store.incr("visits", 1).await {
@@ -40,7 +40,7 @@ async fn keep_counting(store: &Store, period: Duration) {
 }
 
 /// Waits up to `within` for `cond`, running `INCR`s (which must succeed) meanwhile.
-async fn count_until(store: &Store, within: Duration, what: &str, cond: impl Fn() -> bool) {
+async fn count_until(store: &RedisStore, within: Duration, what: &str, cond: impl Fn() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(start.elapsed() < within, "no {what} within {within:?}");
@@ -85,10 +85,10 @@ async fn entra_store_re_authenticates_on_refresh_and_renewal_survives_an_identit
         auth: Some(RedisAuth::Entra),
         azure_client_id: Some(CLIENT_ID.to_owned()),
         token_retries: 1,
-        token_timeout: Duration::from_secs(5),
+        token_timeout: Duration::from_secs(5).into(),
         ..RedisArgs::for_url(redis.url())
     };
-    let store = Store::connect(&args).await.expect("connect with Entra ID");
+    let store = RedisStore::connect(&args).await.expect("connect with Entra ID");
     assert_eq!(store.auth().user.as_deref(), Some(OID), "the user is the token's oid claim");
     assert!(store.auth().first_token.is_some());
     assert_eq!(store.incr("visits", 1).await.unwrap(), 1);

@@ -1,4 +1,4 @@
-//! The embedded default: when no Redis URL is configured, `chaoslab up` runs
+//! The embedded default: when no Redis URL is configured, the sidecar runs
 //! its own `redis-server` on a private Unix socket (no port to race for) and
 //! stops it on exit.
 
@@ -45,6 +45,7 @@ pub enum RedisChildError {
 }
 
 /// A running `redis-server` child; killed when dropped.
+#[derive(Debug)]
 pub struct RedisChild {
     /// The process.
     child: Child,

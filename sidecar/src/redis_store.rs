@@ -1,4 +1,4 @@
-//! [`Store`]: chaoslab's Redis connection, the host side of `chaoslab:sidecar/store`.
+//! [`RedisStore`]: chaoslab's Redis connection, the host side of `chaoslab:sidecar/store`.
 //!
 //! One multiplexed connection per process (redis-rs `ConnectionManager`), shared
 //! by every request. It reconnects by itself after Redis restarts, and every
@@ -7,7 +7,7 @@
 //!
 //! TLS (`rediss://`) and the authentication mode (none, the URL's password,
 //! or Entra ID tokens that are renewed and re-sent) are set up by
-//! [`Store::connect`]. redis-rs keeps a connection whose handshake failed
+//! [`RedisStore::connect`]. redis-rs keeps a connection whose handshake failed
 //! (`AUTH` refused) failed until an I/O error, so after such a failure the
 //! store replaces the connection manager: the next call connects afresh, with
 //! the current credentials, and succeeds once the ACL or the token is right.
@@ -36,7 +36,7 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(250);
 
 /// A handle to Redis. Cheap to clone: clones share one connection.
 #[derive(Clone)]
-pub struct Store {
+pub struct RedisStore {
     /// The multiplexed, self-reconnecting connection, and how to build a new
     /// one when a handshake failure left it stuck.
     conn: Arc<Connection>,
@@ -118,7 +118,7 @@ impl Connection {
     }
 }
 
-impl Store {
+impl RedisStore {
     /// Sets up the connection without waiting for Redis: the service starts
     /// even while Redis is down, and connects as soon as it is reachable.
     /// With Entra ID it does wait, at most `--redis-token-timeout`, for the
@@ -139,15 +139,15 @@ impl Store {
         };
         let client = tls::client(info, args.ca_file.as_deref())?;
         let mut config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(args.connect_timeout))
-            .set_response_timeout(Some(args.call_timeout))
+            .set_connection_timeout(Some(*args.connect_timeout))
+            .set_response_timeout(Some(*args.call_timeout))
             .set_number_of_retries(RECONNECT_RETRIES)
             .set_max_delay(RECONNECT_MAX_DELAY);
         if mode == RedisAuth::Entra {
             let settings = EntraSettings {
                 client_id: args.azure_client_id.clone(),
                 retries: args.token_retries,
-                first_token_timeout: args.token_timeout,
+                first_token_timeout: *args.token_timeout,
             };
             let (credentials, first) = EntraCredentials::start(settings).await?;
             config = config.set_credentials_provider(credentials.clone());
@@ -164,7 +164,7 @@ impl Store {
             "redis target"
         );
         let conn = Arc::new(Connection::new(client, config)?);
-        let store = Self { conn, call_timeout: args.call_timeout, target, auth: summary, chaos: None };
+        let store = Self { conn, call_timeout: *args.call_timeout, target, auth: summary, chaos: None };
         store.warm_up(started);
         Ok(store)
     }
@@ -279,9 +279,9 @@ impl Store {
     }
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
+        f.debug_struct("RedisStore")
             .field("target", &self.target)
             .field("call_timeout", &self.call_timeout)
             .field("auth", &self.auth.mode)

@@ -1,4 +1,4 @@
-//! Container probes of `chaoslab sidecar`.
+//! Container probes of the sidecar.
 //!
 //! - `GET /livez`: the process is alive; no Redis call. While a hang
 //!   experiment runs it is held unanswered (like the data plane), so the
@@ -8,26 +8,25 @@
 //!   with the reason.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::LinkState;
-use super::rpc::{json, problem};
+use super::answer::{json, problem};
 
 /// `GET /livez`.
 pub async fn livez(State(state): State<LinkState>) -> Response {
-    while let Some(ms) = state.sidecar.chaos.hang_remaining_ms() {
+    let chaos = &state.services.chaos;
+    while let Some(ms) = chaos.hang_remaining_ms() {
         // Re-checked after each wait: a DELETE releases holds early.
-        state.sidecar.chaos.hold(ms.max(1)).await;
+        chaos.hold(ms.max(1)).await;
     }
-    json(200, &serde_json::json!({ "status": "alive" })).into_response()
+    json(200, &serde_json::json!({ "status": "alive" }))
 }
 
 /// `GET /readyz`.
 pub async fn readyz(State(state): State<LinkState>) -> Response {
-    match state.sidecar.store.ping().await {
-        Ok(rtt) => {
-            json(200, &serde_json::json!({ "status": "ready", "redis_rtt_us": rtt.as_micros() as u64 })).into_response()
-        }
-        Err(err) => problem(503, "Service Unavailable", &err.to_string()).into_response(),
+    match state.services.redis.ping().await {
+        Ok(rtt) => json(200, &serde_json::json!({ "status": "ready", "redis_rtt_us": rtt.as_micros() as u64 })),
+        Err(err) => problem(503, "Service Unavailable", &err.to_string()),
     }
 }

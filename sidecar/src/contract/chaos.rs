@@ -1,0 +1,70 @@
+//! `chaoslab:sidecar/chaos`: the replica's engine, in WIT types. A decision
+//! that applies faults marks the current span — the request's in-process,
+//! the link call's over loopback (a child of the request's).
+
+use chaoslab_world::wire::chaos::{ChaosStatus, Decision, Error, Experiment, Fault};
+
+use crate::Services;
+
+impl Services {
+    /// `chaos.authorize` (constant time; `disabled` when chaos is off).
+    pub fn authorize(&self, bearer: &str) -> Result<bool, Error> {
+        Ok(self.chaos.authorize(bearer)?)
+    }
+
+    /// `chaos.start`.
+    pub fn start(&self, fault: Fault, duration_seconds: u32) -> Result<Experiment, Error> {
+        Ok(self.chaos.start(fault, duration_seconds)?)
+    }
+
+    /// `chaos.stop`.
+    pub fn stop(&self, id: &str) -> Result<Experiment, Error> {
+        Ok(self.chaos.stop(id)?)
+    }
+
+    /// `chaos.stop-all`.
+    pub fn stop_all(&self) -> Result<Vec<Experiment>, Error> {
+        Ok(self.chaos.stop_all()?)
+    }
+
+    /// `chaos.status`.
+    pub fn status(&self) -> Result<ChaosStatus, Error> {
+        Ok(self.chaos.status()?)
+    }
+
+    /// `chaos.decide`.
+    pub fn decide(&self, route: &str, method: &str) -> Decision {
+        let decision = self.chaos.decide(route, method);
+        if !decision.experiments.is_empty() {
+            tracing::debug!(route, method, experiments = ?decision.experiments, "chaos applied to request");
+            mark_span(&decision);
+        }
+        decision
+    }
+
+    /// `chaos.hold`.
+    pub async fn hold(&self, ms: u64) -> bool {
+        self.chaos.hold(ms).await
+    }
+}
+
+/// Marks the current span with the faults applied to its request: the
+/// `chaos.experiments` attribute and a `chaos fault applied` event.
+fn mark_span(d: &Decision) {
+    use opentelemetry::KeyValue;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let span = tracing::Span::current();
+    let experiments = d.experiments.join(",");
+    span.set_attribute("chaos.experiments", experiments.clone());
+    let mut attrs = vec![KeyValue::new("chaos.experiments", experiments)];
+    if let Some(ms) = d.hang_ms {
+        attrs.push(KeyValue::new("chaos.hang_ms", i64::try_from(ms).unwrap_or(i64::MAX)));
+    }
+    if d.delay_ms > 0 {
+        attrs.push(KeyValue::new("chaos.delay_ms", i64::from(d.delay_ms)));
+    }
+    if let Some(status) = d.fail_status {
+        attrs.push(KeyValue::new("chaos.fail_status", i64::from(status)));
+    }
+    span.add_event("chaos fault applied", attrs);
+}
