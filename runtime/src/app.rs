@@ -10,8 +10,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::compose::{self, ComposeError, Plug};
-use crate::config::LinkMode;
-use crate::host::{AllowedHost, HostState, OutboundPolicy, Variables};
+use crate::host::{AllowedHost, HostState, OutboundPolicy, SidecarImports, Variables};
 use crate::manifest::{AppManifest, ComponentSpec, ManifestError, RouteMatch, Router};
 
 /// Why an app could not be loaded.
@@ -70,21 +69,12 @@ pub enum DependencyError {
     NotInherited,
 }
 
-/// How components are linked to the sidecar.
-#[derive(Debug, Clone)]
-pub struct LinkPlan {
-    /// In-process or loopback.
-    pub mode: LinkMode,
-    /// With loopback: the sidecar's origin, whose hold calls extend deadlines.
-    pub sidecar: Option<AllowedHost>,
-}
-
 /// One compiled component and what each of its requests gets.
-pub struct LoadedComponent {
+pub struct LoadedComponent<S: 'static> {
     /// Its id in spin.toml.
     pub id: String,
     /// Pre-linked, type-checked instance template.
-    pub pre: ProxyPre<HostState>,
+    pub pre: ProxyPre<HostState<S>>,
     /// Environment for its WASI context.
     pub env: Vec<(String, String)>,
     /// Where it may send HTTP requests.
@@ -94,25 +84,25 @@ pub struct LoadedComponent {
 }
 
 /// The served application.
-pub struct App {
+pub struct App<S: 'static> {
     /// `[application] name`.
     pub name: String,
     /// Route → component.
-    router: Router<Arc<LoadedComponent>>,
+    router: Router<Arc<LoadedComponent<S>>>,
 }
 
-impl App {
-    /// Compiles every component of `manifest` with `engine`. `host_env` is
-    /// added to each component's environment (e.g. `HOSTNAME`).
+impl<S: SidecarImports> App<S> {
+    /// Compiles every component of `manifest` with `engine`, linked as `link`
+    /// says. `host_env` is added to each component's environment (e.g. `HOSTNAME`).
     pub fn load(
         engine: &Engine,
         manifest: &AppManifest,
         host_env: &[(String, String)],
-        link: &LinkPlan,
+        link: &S,
     ) -> Result<Self, LoadError> {
-        let mut linker = Linker::<HostState>::new(engine);
-        HostState::add_to_linker(&mut linker, link.mode == LinkMode::Inprocess).expect("host interfaces link once");
-        let mut loaded: BTreeMap<&str, Arc<LoadedComponent>> = BTreeMap::new();
+        let mut linker = Linker::<HostState<S>>::new(engine);
+        HostState::<S>::add_to_linker(&mut linker).expect("host interfaces link once");
+        let mut loaded: BTreeMap<&str, Arc<LoadedComponent<S>>> = BTreeMap::new();
         for (route, id) in &manifest.routes {
             if loaded.contains_key(id.as_str()) {
                 continue;
@@ -126,7 +116,7 @@ impl App {
     }
 
     /// The component serving `path`, if any.
-    pub fn route(&self, path: &str) -> Option<(RouteMatch<'_>, &Arc<LoadedComponent>)> {
+    pub fn route(&self, path: &str) -> Option<(RouteMatch<'_>, &Arc<LoadedComponent<S>>)> {
         self.router.route(path)
     }
 }
@@ -142,14 +132,14 @@ pub fn check_sources(manifest: &AppManifest) -> Result<(), ManifestError> {
     Ok(())
 }
 
-fn load_component(
+fn load_component<S: SidecarImports>(
     engine: &Engine,
-    linker: &Linker<HostState>,
+    linker: &Linker<HostState<S>>,
     manifest: &AppManifest,
     spec: &ComponentSpec,
     host_env: &[(String, String)],
-    link: &LinkPlan,
-) -> Result<LoadedComponent, LoadError> {
+    link: &S,
+) -> Result<LoadedComponent<S>, LoadError> {
     let fail = |cause: wasmtime::Error| LoadError::Component {
         manifest: manifest.path.display().to_string(),
         id: spec.id.clone(),
@@ -158,30 +148,30 @@ fn load_component(
     };
     let mut allowed = Vec::with_capacity(spec.allowed_outbound_hosts.len());
     for entry in &spec.allowed_outbound_hosts {
-        allowed.push(AllowedHost::parse(entry).map_err(|message| ManifestError::Invalid {
+        allowed.push(AllowedHost::parse(entry).map_err(|source| ManifestError::AllowedHost {
             path: manifest.path.clone(),
-            field: format!("[component.{}] allowed_outbound_hosts", spec.id),
-            message,
+            component: spec.id.clone(),
+            source,
         })?);
     }
     if !spec.source.is_file() {
         return Err(spec.missing_source(&manifest.path).into());
     }
-    let component = match link.mode {
-        LinkMode::Loopback if !spec.dependencies.is_empty() => {
-            let bytes = composed(manifest, spec)?;
-            Component::new(engine, &bytes).map_err(fail)?
-        }
-        _ => Component::from_file(engine, &spec.source).map_err(fail)?,
+    let component = if S::COMPOSES_DEPENDENCIES && !spec.dependencies.is_empty() {
+        let bytes = composed(manifest, spec)?;
+        Component::new(engine, &bytes).map_err(fail)?
+    } else {
+        Component::from_file(engine, &spec.source).map_err(fail)?
     };
     let instance_pre = linker.instantiate_pre(&component).map_err(|cause| {
-        let hint = match link.mode {
-            LinkMode::Loopback => format!(
+        let hint = if S::COMPOSES_DEPENDENCIES {
+            format!(
                 " (with --link loopback, imports of chaoslab:sidecar come from the sidecar-link bridge: \
                  declare it under [component.{}.dependencies])",
                 spec.id
-            ),
-            LinkMode::Inprocess => String::new(),
+            )
+        } else {
+            String::new()
         };
         fail(cause.context(format!("linking the component's imports{hint}")))
     })?;
@@ -189,8 +179,8 @@ fn load_component(
     let mut env: Vec<(String, String)> = host_env.to_vec();
     env.extend(spec.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut outbound = OutboundPolicy::new(allowed);
-    if let Some(sidecar) = &link.sidecar {
-        outbound = outbound.with_sidecar(sidecar.clone());
+    if let Some(origin) = link.sidecar_origin() {
+        outbound = outbound.with_sidecar(origin.clone());
     }
     let variables = Arc::new(spec.variables.clone());
     Ok(LoadedComponent { id: spec.id.clone(), pre, env, outbound, variables })
@@ -232,7 +222,7 @@ fn composed(manifest: &AppManifest, spec: &ComponentSpec) -> Result<Vec<u8>, Loa
     })
 }
 
-impl std::fmt::Debug for LoadedComponent {
+impl<S: 'static> std::fmt::Debug for LoadedComponent<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedComponent").field("id", &self.id).finish_non_exhaustive()
     }

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chaoslab_sidecar::{ChaosArgs, RedisArgs};
+use chaoslab_sidecar::config::{DEFAULT_SHUTDOWN_GRACE, bounded_duration, shutdown_grace};
+use chaoslab_sidecar::{Secret, ServicesArgs, SidecarConfig};
 use chaoslab_telemetry::TelemetryArgs;
 use clap::{Args, Parser, Subcommand};
 
@@ -27,8 +28,9 @@ pub enum Command {
     /// Run every `[component.*.build]` command of spin.toml, like `spin build`.
     Build(BuildArgs),
     /// Run the sidecar alone (Redis, chaos engine) and serve the
-    /// `chaoslab:sidecar` contract over loopback HTTP, for `spin up`.
-    Sidecar(SidecarArgs),
+    /// `chaoslab:sidecar` contract over loopback HTTP, for `spin up`: the
+    /// same program as `chaoslab-sidecar`, which ships without a Wasm runtime.
+    Sidecar(SidecarConfig),
 }
 
 /// `chaoslab up`.
@@ -46,22 +48,14 @@ pub struct UpArgs {
     #[command(flatten)]
     pub link: LinkArgs,
 
-    /// Redis connection (with `--link loopback --sidecar-url`, the external
-    /// sidecar's settings apply instead).
+    /// Redis and the chaos engine, exactly as for `chaoslab-sidecar` (with
+    /// `--link loopback --sidecar-url`, the external sidecar's settings apply).
     #[command(flatten)]
-    pub redis: RedisArgs,
-
-    /// The `redis-server` program started when no Redis URL is configured.
-    #[arg(long, env = "CHAOSLAB_REDIS_SERVER", default_value = "redis-server")]
-    pub redis_server: PathBuf,
+    pub services: ServicesArgs,
 
     /// Serving limits.
     #[command(flatten)]
     pub limits: LimitArgs,
-
-    /// Chaos engine (with `--sidecar-url`, the external sidecar's apply).
-    #[command(flatten)]
-    pub chaos: ChaosArgs,
 
     /// Directory for wasmtime's compiled-component cache.
     #[arg(long, env = "CHAOSLAB_CACHE_DIR")]
@@ -93,7 +87,7 @@ pub struct LinkArgs {
     #[arg(long = "link", env = "CHAOSLAB_LINK", value_enum, default_value = "inprocess")]
     pub mode: LinkMode,
 
-    /// The external `chaoslab sidecar` for `--link loopback`, e.g.
+    /// The external `chaoslab-sidecar` for `--link loopback`, e.g.
     /// `http://127.0.0.1:7070`. When unset, `up` serves its own sidecar on a
     /// free loopback port. Becomes the manifest variable `sidecar_url`.
     #[arg(long = "sidecar-url", env = "CHAOSLAB_SIDECAR_URL")]
@@ -101,66 +95,46 @@ pub struct LinkArgs {
 
     /// Shared secret of the loopback link (at least 16 characters); generated
     /// when `up` serves its own sidecar. Becomes the variable `link_token`.
-    #[arg(long = "link-token", env = "CHAOSLAB_LINK_TOKEN", hide_env_values = true)]
-    pub link_token: Option<String>,
+    #[arg(long = "link-token", env = "CHAOSLAB_LINK_TOKEN", hide_env_values = true,
+          value_parser = Secret::parse_link_token)]
+    pub link_token: Option<Secret>,
+}
+
+/// A combination of flags that cannot work, found before anything starts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `--sidecar-url` without `--link loopback`.
+    #[error("--sidecar-url needs --link loopback")]
+    SidecarUrlNeedsLoopback,
+    /// An external sidecar without its token.
+    #[error("--link loopback --sidecar-url needs the sidecar's --link-token (or CHAOSLAB_LINK_TOKEN)")]
+    SidecarUrlNeedsToken,
+    /// The sidecar URL is not plain HTTP.
+    #[error("--sidecar-url must be an http:// URL (the sidecar listens on loopback), got {0:?}")]
+    SidecarUrlNotHttp(String),
 }
 
 impl LinkArgs {
     /// Checks the combinations clap cannot.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         match (self.mode, &self.sidecar_url, &self.link_token) {
-            (LinkMode::Inprocess, Some(_), _) => Err("--sidecar-url needs --link loopback".into()),
-            (LinkMode::Loopback, Some(_), None) => {
-                Err("--link loopback --sidecar-url needs the sidecar's --link-token (or CHAOSLAB_LINK_TOKEN)".into())
-            }
+            (LinkMode::Inprocess, Some(_), _) => Err(ConfigError::SidecarUrlNeedsLoopback),
+            (LinkMode::Loopback, Some(_), None) => Err(ConfigError::SidecarUrlNeedsToken),
             (LinkMode::Loopback, Some(url), _) if !url.starts_with("http://") => {
-                Err(format!("--sidecar-url must be an http:// URL (the sidecar listens on loopback), got {url:?}"))
+                Err(ConfigError::SidecarUrlNotHttp(url.clone()))
             }
             _ => Ok(()),
         }
     }
 }
 
-/// `chaoslab sidecar`.
-#[derive(Debug, Args)]
-pub struct SidecarArgs {
-    /// Address to serve the link and probes on; loopback by default. Port 0
-    /// picks a free port (the bound address is printed).
-    #[arg(long, env = "CHAOSLAB_SIDECAR_LISTEN", default_value = "127.0.0.1:7070")]
-    pub listen: SocketAddr,
-
-    /// Shared secret every call must carry (at least 16 characters); when
-    /// unset one is generated and printed once as `link token: …`.
-    #[arg(long = "link-token", env = "CHAOSLAB_LINK_TOKEN", hide_env_values = true)]
-    pub link_token: Option<String>,
-
-    /// Redis connection, exactly as for `chaoslab up`.
-    #[command(flatten)]
-    pub redis: RedisArgs,
-
-    /// The `redis-server` program started when no Redis URL is configured.
-    #[arg(long, env = "CHAOSLAB_REDIS_SERVER", default_value = "redis-server")]
-    pub redis_server: PathBuf,
-
-    /// Chaos engine.
-    #[command(flatten)]
-    pub chaos: ChaosArgs,
-
-    /// How long shutdown waits for in-flight calls.
-    #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
-    pub shutdown_grace: Duration,
-
-    /// Where traces, metrics and logs are exported (none by default).
-    #[command(flatten)]
-    pub telemetry: TelemetryArgs,
-}
-
 /// Limits that keep one request, or a flood of them, from taking the service down.
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
-    /// Longest a component may take to answer; past it the request gets 504.
-    #[arg(long, env = "CHAOSLAB_REQUEST_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
-    pub request_timeout: Duration,
+    /// Longest a component may take to answer (1ms to 1h); past it the request gets 504.
+    #[arg(long, env = "CHAOSLAB_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT.into(),
+          value_parser = request_timeout)]
+    pub request_timeout: humantime::Duration,
 
     /// Most requests in flight at once; beyond it, 503 with Retry-After.
     #[arg(long, env = "CHAOSLAB_MAX_CONCURRENT", default_value_t = 512,
@@ -178,9 +152,18 @@ pub struct LimitArgs {
           value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     pub max_body_kb: u32,
 
-    /// How long shutdown waits for in-flight requests before exiting anyway.
-    #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value = "10s", value_parser = humantime::parse_duration)]
-    pub shutdown_grace: Duration,
+    /// How long shutdown waits for in-flight requests before exiting anyway (at most 10m).
+    #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value_t = DEFAULT_SHUTDOWN_GRACE.into(),
+          value_parser = shutdown_grace)]
+    pub shutdown_grace: humantime::Duration,
+}
+
+/// Default of `--request-timeout`.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// clap value parser of `--request-timeout`: 1 ms to 1 h.
+fn request_timeout(value: &str) -> Result<humantime::Duration, chaoslab_sidecar::config::DurationError> {
+    bounded_duration(value, Duration::from_millis(1), Duration::from_secs(3600))
 }
 
 /// `chaoslab build`.
@@ -189,19 +172,6 @@ pub struct BuildArgs {
     /// The Spin manifest whose components to build.
     #[arg(long, env = "CHAOSLAB_MANIFEST", default_value = "spin.toml")]
     pub manifest: PathBuf,
-}
-
-impl LimitArgs {
-    /// Checks the durations that clap cannot range-check.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.request_timeout.is_zero() || self.request_timeout > Duration::from_secs(3600) {
-            return Err(format!("--request-timeout must be between 1ms and 1h, got {:?}", self.request_timeout));
-        }
-        if self.shutdown_grace > Duration::from_secs(600) {
-            return Err(format!("--shutdown-grace must be at most 10m, got {:?}", self.shutdown_grace));
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -220,15 +190,16 @@ mod tests {
         let Command::Up(up) = cli.command else { panic!("expected up") };
         assert_eq!(up.listen.to_string(), "127.0.0.1:3000");
         assert_eq!(up.manifest, PathBuf::from("spin.toml"));
-        assert!(up.limits.validate().is_ok());
+        assert_eq!(*up.limits.request_timeout, DEFAULT_REQUEST_TIMEOUT);
     }
 
     #[test]
     fn out_of_range_limits_are_rejected() {
         assert!(Cli::try_parse_from(["chaoslab", "up", "--max-concurrent", "0"]).is_err());
-        let cli = Cli::try_parse_from(["chaoslab", "up", "--request-timeout", "2h"]).unwrap();
-        let Command::Up(up) = cli.command else { panic!("expected up") };
-        assert!(up.limits.validate().unwrap_err().contains("--request-timeout"));
+        let err = Cli::try_parse_from(["chaoslab", "up", "--request-timeout", "2h"]).unwrap_err().to_string();
+        assert!(err.contains("--request-timeout") && err.contains("between 1ms and 1h"), "{err}");
+        let err = Cli::try_parse_from(["chaoslab", "up", "--link-token", "short"]).unwrap_err().to_string();
+        assert!(err.contains("at least 16 characters"), "{err}");
     }
 
     #[test]
@@ -240,11 +211,11 @@ mod tests {
         };
         assert!(parse(&[]).is_ok());
         assert!(parse(&["--link", "loopback"]).is_ok());
-        assert!(parse(&["--sidecar-url", "http://127.0.0.1:7070"]).unwrap_err().contains("--link loopback"));
+        assert_eq!(parse(&["--sidecar-url", "http://127.0.0.1:7070"]), Err(ConfigError::SidecarUrlNeedsLoopback));
         let no_token = parse(&["--link", "loopback", "--sidecar-url", "http://127.0.0.1:7070"]);
-        assert!(no_token.unwrap_err().contains("--link-token"));
+        assert_eq!(no_token, Err(ConfigError::SidecarUrlNeedsToken));
         let https = parse(&["--link", "loopback", "--sidecar-url", "https://x", "--link-token", "0123456789abcdef"]);
-        assert!(https.unwrap_err().contains("http://"));
+        assert_eq!(https, Err(ConfigError::SidecarUrlNotHttp("https://x".into())));
         let cli = Cli::try_parse_from(["chaoslab", "sidecar"]).unwrap();
         let Command::Sidecar(sidecar) = cli.command else { panic!("expected sidecar") };
         assert_eq!(sidecar.listen.to_string(), "127.0.0.1:7070");

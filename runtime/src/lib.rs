@@ -7,13 +7,16 @@
 //! - [`config`]: the `chaoslab` command line (clap, `CHAOSLAB_*` env fallbacks).
 //! - [`manifest`]: `spin.toml` model, validation, variables, routes.
 //! - [`engine`]: the wasmtime engine (pooling, epochs, cache) and epoch ticker.
-//! - [`host`]: per-request host state, outbound policy, in-process sidecar link.
+//! - [`host`]: per-request host state, the link mode ([`host::SidecarImports`]),
+//!   the in-process sidecar link, outbound policy.
 //! - [`compose`]: a component plugged with its `dependencies` (wac-graph), as
 //!   `spin up` does, for `--link loopback`.
 //! - [`app`]: components compiled and pre-instantiated once, behind a router.
 //! - [`server`]: accept loop, per-request handling, graceful shutdown.
-//! - [`redis_child`]: the `redis-server` child of the embedded default.
-//! - [`sidecar_server`]: `chaoslab sidecar`'s loopback HTTP link and probes.
+//!
+//! The sidecar (Redis, the chaos engine, the loopback RPC server, the
+//! `redis-server` child) is the `chaoslab-sidecar` crate; the WIT bindings
+//! are `chaoslab-world`'s.
 
 pub mod app;
 pub mod compose;
@@ -21,6 +24,4 @@ pub mod config;
 pub mod engine;
 pub mod host;
 pub mod manifest;
-pub mod redis_child;
 pub mod server;
-pub mod sidecar_server;

@@ -1,6 +1,7 @@
 //! The `chaoslab` binary: `chaoslab up` serves spin.toml on the embedded
 //! runtime; `chaoslab build` runs the components' build commands;
-//! `chaoslab sidecar` runs the sidecar alone for `spin up`.
+//! `chaoslab sidecar` runs the sidecar alone for `spin up` (the same
+//! program as `chaoslab-sidecar`).
 
 mod cli;
 
@@ -19,7 +20,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up(args) => cli::up::run(args),
         Command::Build(args) => cli::build::run(&args),
-        Command::Sidecar(args) => cli::sidecar::run(args),
+        Command::Sidecar(config) => cli::sidecar::run(config),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

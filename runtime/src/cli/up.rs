@@ -1,29 +1,28 @@
-//! `chaoslab up`: validate, start Redis if needed, compile, bind, announce,
-//! serve until SIGTERM/ctrl-c, drain, stop.
+//! `chaoslab up`: validate, start the sidecar's services if they run here,
+//! compile, bind, announce, serve until SIGTERM/ctrl-c, drain, stop.
 
 use std::sync::Arc;
 
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use tokio::net::TcpListener;
 
-use chaoslab_runtime::app::{self, App, LinkPlan};
+use chaoslab_runtime::app::{self, App};
 use chaoslab_runtime::config::{LinkMode, UpArgs};
 use chaoslab_runtime::engine::{self, EngineSettings, EpochTicker};
-use chaoslab_runtime::host::AllowedHost;
-use chaoslab_runtime::manifest;
+use chaoslab_runtime::host::{AllowedHost, SidecarCtx, SidecarImports, ThroughBridge};
+use chaoslab_runtime::manifest::{self, AppManifest};
 use chaoslab_runtime::server::{self, Drained, Handler, RequestLimits};
-use chaoslab_runtime::sidecar_server::{self, LinkState, LinkToken};
+use chaoslab_sidecar::rpc::{self, LinkState};
+use chaoslab_sidecar::{Running, Secret};
 use chaoslab_telemetry::Role;
 
 use super::build::spin_variable;
-use super::sidecar::start_services;
 
 /// Runs `chaoslab up` to completion.
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the configuration fails here, before
     // any process starts or any port is bound.
-    args.limits.validate().map_err(|e| anyhow!(e))?;
-    args.link.validate().map_err(|e| anyhow!(e))?;
+    args.link.validate()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("chaoslab")
@@ -38,42 +37,54 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     })
 }
 
-/// The loopback link: where the sidecar is, its token, and (when `up` serves
-/// its own sidecar) the listener to serve it on.
-struct Loopback {
-    url: String,
-    token: LinkToken,
-    own: Option<TcpListener>,
+/// Where the sidecar is, decided once from `--link` and `--sidecar-url`.
+enum Link {
+    /// `--link inprocess`: the services run here and are linked natively.
+    InProcess,
+    /// `--link loopback` with no `--sidecar-url`: `up` serves its own
+    /// sidecar on a free loopback port, and the bridge calls it there.
+    OwnSidecar { listener: TcpListener, url: String, token: Secret },
+    /// `--link loopback --sidecar-url`: an external `chaoslab-sidecar`.
+    External { url: String, token: Secret },
 }
 
-async fn loopback(args: &UpArgs) -> anyhow::Result<Option<Loopback>> {
-    if args.link.mode == LinkMode::Inprocess {
-        return Ok(None);
+impl Link {
+    /// The link the flags ask for (validated), binding the own sidecar's port.
+    async fn from_args(args: &UpArgs) -> anyhow::Result<Self> {
+        let token = || match &args.link.link_token {
+            Some(token) => Ok(token.clone()),
+            None => Secret::generate().context("generating a link token"),
+        };
+        match (args.link.mode, &args.link.sidecar_url) {
+            (LinkMode::Inprocess, _) => Ok(Self::InProcess),
+            (LinkMode::Loopback, Some(url)) => {
+                Ok(Self::External { url: url.trim_end_matches('/').to_owned(), token: token()? })
+            }
+            (LinkMode::Loopback, None) => {
+                let listener = TcpListener::bind("127.0.0.1:0").await.context("binding the sidecar's loopback port")?;
+                let addr = listener.local_addr().context("reading the sidecar's address")?;
+                Ok(Self::OwnSidecar { listener, url: format!("http://{addr}"), token: token()? })
+            }
+        }
     }
-    if let Some(url) = &args.link.sidecar_url {
-        let token = args.link.link_token.clone().expect("validated: --sidecar-url comes with --link-token");
-        let token = LinkToken::new(token).map_err(|e| anyhow!(e))?;
-        return Ok(Some(Loopback { url: url.trim_end_matches('/').to_owned(), token, own: None }));
+
+    /// The sidecar's URL and token, as the manifest variables `sidecar_url`
+    /// and `link_token` (the runtime is their provider, as Spin's is).
+    /// In-process nothing reads them, but spin.toml requires `link_token`:
+    /// it gets a random value.
+    fn variables(&self) -> anyhow::Result<(Option<String>, String)> {
+        Ok(match self {
+            Self::InProcess => (None, Secret::generate().context("generating a link token")?.expose().to_owned()),
+            Self::OwnSidecar { url, token, .. } | Self::External { url, token } => {
+                (Some(url.clone()), token.expose().to_owned())
+            }
+        })
     }
-    let listener = TcpListener::bind("127.0.0.1:0").await.context("binding the sidecar's loopback port")?;
-    let addr = listener.local_addr().context("reading the sidecar's address")?;
-    let token = match &args.link.link_token {
-        Some(token) => LinkToken::new(token.clone()).map_err(|e| anyhow!(e))?,
-        None => LinkToken::generate().context("generating a link token")?,
-    };
-    Ok(Some(Loopback { url: format!("http://{addr}"), token, own: Some(listener) }))
 }
 
 async fn serve(args: UpArgs) -> anyhow::Result<()> {
-    let loopback = loopback(&args).await?;
-    // The runtime is the provider of the link's variables: the bridge reads
-    // `sidecar_url` and `link_token` as under `spin up`. In-process, nothing
-    // reads them, but spin.toml requires `link_token`: it gets a random value.
-    let link_url = loopback.as_ref().map(|l| l.url.clone());
-    let link_token = match &loopback {
-        Some(l) => l.token.expose().to_owned(),
-        None => LinkToken::generate().context("generating a link token")?.expose().to_owned(),
-    };
+    let link = Link::from_args(&args).await?;
+    let (link_url, link_token) = link.variables()?;
     let variable = |name: &str| match name {
         "sidecar_url" if link_url.is_some() => link_url.clone(),
         "link_token" => Some(link_token.clone()),
@@ -81,36 +92,41 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
     };
     let manifest = manifest::load(&args.manifest, variable)?;
     app::check_sources(&manifest)?;
-    let link = LinkPlan {
-        mode: args.link.mode,
-        sidecar: match &loopback {
-            Some(l) => Some(AllowedHost::parse(&l.url).map_err(|e| anyhow!("--sidecar-url: {e}"))?),
-            None => None,
-        },
-    };
 
-    let external = loopback.as_ref().is_some_and(|l| l.own.is_none());
-    let (sidecar, child) = if external {
-        tracing::info!(sidecar = %link_url.as_deref().unwrap_or(""),
-            "linking components to the external sidecar; its Redis and chaos settings apply");
-        (None, None)
-    } else {
-        let (sidecar, child) = start_services(&args.redis, &args.redis_server, &args.chaos).await?;
-        (Some(sidecar), child)
-    };
-    let sidecar_task = match (loopback, &sidecar) {
-        (Some(Loopback { url, token, own: Some(listener) }), Some(sidecar)) => {
-            let state = LinkState { sidecar: sidecar.clone(), token: Arc::new(token) };
-            tracing::info!(%url, "serving the sidecar link on loopback");
-            let grace = args.limits.shutdown_grace;
-            Some(tokio::spawn(sidecar_server::serve(listener, state, std::future::pending(), grace)))
+    match link {
+        Link::InProcess => {
+            let running = Running::start(&args.services).await?;
+            let ctx = SidecarCtx::new(running.services.clone());
+            let result = serve_app(&args, &manifest, ctx).await;
+            running.stop().await;
+            result
         }
-        _ => None,
-    };
-    let sidecar = if args.link.mode == LinkMode::Inprocess { sidecar } else { None };
+        Link::OwnSidecar { listener, url, token } => {
+            let running = Running::start(&args.services).await?;
+            let state = LinkState { services: running.services.clone(), token: Arc::new(token) };
+            tracing::info!(%url, "serving the sidecar link on loopback");
+            let grace = *args.limits.shutdown_grace;
+            let sidecar = tokio::spawn(rpc::serve(listener, state, std::future::pending(), grace));
+            let result = serve_app(&args, &manifest, through_bridge(&url)?).await;
+            sidecar.abort();
+            running.stop().await;
+            result
+        }
+        Link::External { url, .. } => {
+            tracing::info!(sidecar = %url, "linking components to the external sidecar; its Redis and chaos settings apply");
+            serve_app(&args, &manifest, through_bridge(&url)?).await
+        }
+    }
+}
 
+fn through_bridge(url: &str) -> anyhow::Result<ThroughBridge> {
+    Ok(ThroughBridge::new(AllowedHost::parse(url).context("--sidecar-url")?))
+}
+
+/// Compiles the app linked as `link`, binds, announces, serves and drains.
+async fn serve_app<S: SidecarImports>(args: &UpArgs, manifest: &AppManifest, link: S) -> anyhow::Result<()> {
     let limits = RequestLimits {
-        timeout: args.limits.request_timeout,
+        timeout: *args.limits.request_timeout,
         max_concurrent: args.limits.max_concurrent as usize,
         max_memory_bytes: args.limits.max_memory_mb as usize * 1024 * 1024,
         max_body_bytes: u64::from(args.limits.max_body_kb) * 1024,
@@ -125,24 +141,19 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         max_memory_bytes: limits.max_memory_bytes,
         cache_dir,
     };
-    let engine = engine::build(&settings).map_err(|e| anyhow!("{e:#}")).context("configuring wasmtime")?;
+    let engine = engine::build(&settings).map_err(|e| anyhow::anyhow!("{e:#}")).context("configuring wasmtime")?;
     let _ticker = EpochTicker::start(&engine);
-    let app = App::load(&engine, &manifest, &host_env(), &link)?;
-    let handler = Arc::new(Handler::new(engine, app, sidecar, limits));
+    let app = App::load(&engine, manifest, &host_env(), &link)?;
+    let handler = Arc::new(Handler::new(engine, app, link, limits));
 
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     eprintln!("chaoslab listening on http://{addr}/");
 
-    let drained = server::serve(listener, handler, server::shutdown_signal(), args.limits.shutdown_grace).await?;
+    let grace = *args.limits.shutdown_grace;
+    let drained = server::serve(listener, handler, chaoslab_sidecar::shutdown::signal(), grace).await?;
     if drained == Drained::TimedOut {
-        tracing::warn!(grace = ?args.limits.shutdown_grace, "grace period over; cutting remaining requests");
-    }
-    if let Some(task) = sidecar_task {
-        task.abort();
-    }
-    if let Some(child) = child {
-        child.stop().await;
+        tracing::warn!(?grace, "grace period over; cutting remaining requests");
     }
     tracing::info!("stopped");
     Ok(())

@@ -1,45 +1,93 @@
-//! The per-request host state (`Store<HostState>` data) and the host
+//! The per-request host state (`Store<HostState<S>>` data) and the host
 //! interfaces linked into every component.
 //!
+//! - [`sidecar`]: `chaoslab:sidecar/*` linked in-process: [`SidecarCtx`],
+//!   [`SidecarView`] and `add_to_linker`, the shape of wasmtime's WASI crates.
 //! - [`outbound`]: which hosts a component's `wasi:http` requests may reach.
-//! - [`link`], `chaos_link` and `telemetry_link`: `chaoslab:sidecar/*`
-//!   imports, linked in-process to the sidecar library.
 //! - [`deadline`]: the request's time budget, extended by chaos holds.
 //! - [`variables`]: `fermyon:spin/variables`, the component's variables.
 //! - `sidecar_client`: pooled keep-alive connections for the loopback link.
+//!
+//! How the `chaoslab:sidecar` imports are served is decided once, at
+//! start-up, by the type `S` of [`SidecarImports`]: [`SidecarCtx`] links
+//! them in-process; [`ThroughBridge`] links nothing, because each component
+//! was composed with the `sidecar-link` bridge, which calls the sidecar
+//! over loopback HTTP.
 
-pub mod bindings;
-mod chaos_link;
 pub mod deadline;
-pub mod link;
 pub mod outbound;
+pub mod sidecar;
 mod sidecar_client;
-mod telemetry_link;
 pub mod variables;
+
+use std::sync::Arc;
 
 use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use std::sync::Arc;
-
-use chaoslab_sidecar::{ChaosEngine, Store};
 pub use deadline::RequestDeadline;
 pub use outbound::{AllowedHost, OutboundPolicy};
+pub use sidecar::{SidecarCtx, SidecarView};
 pub use variables::Variables;
 
-/// The sidecar services linked into every instance.
+/// How a request's instance reaches the sidecar: the part of the host state
+/// that depends on the link mode, and what that mode links.
+pub trait SidecarImports: Clone + Send + Sync + 'static {
+    /// Whether components are composed with their declared dependencies
+    /// (the `sidecar-link` bridge), as `spin up` does.
+    const COMPOSES_DEPENDENCIES: bool;
+
+    /// Links the `chaoslab:sidecar` interfaces this mode serves natively.
+    fn add_to_linker(linker: &mut Linker<HostState<Self>>) -> wasmtime::Result<()>;
+
+    /// The loopback sidecar's origin: calls to it use pooled connections,
+    /// carry the request's trace, and its holds extend the request's deadline.
+    fn sidecar_origin(&self) -> Option<&AllowedHost> {
+        None
+    }
+}
+
+/// `--link inprocess`: the imports call the sidecar library directly.
+impl SidecarImports for SidecarCtx {
+    const COMPOSES_DEPENDENCIES: bool = false;
+
+    fn add_to_linker(linker: &mut Linker<HostState<Self>>) -> wasmtime::Result<()> {
+        sidecar::add_to_linker(linker, |state| SidecarView::new(&state.sidecar, &state.deadline))
+    }
+}
+
+/// `--link loopback`: each component carries the bridge, which implements
+/// the imports with `wasi:http` calls to the sidecar at `origin`; nothing is
+/// linked here.
 #[derive(Debug, Clone)]
-pub struct Sidecar {
-    /// Redis.
-    pub store: Store,
-    /// The replica's chaos engine.
-    pub chaos: ChaosEngine,
+pub struct ThroughBridge {
+    /// `http://host:port` of the sidecar.
+    origin: Arc<AllowedHost>,
+}
+
+impl ThroughBridge {
+    /// The bridge calls the sidecar at `origin`.
+    pub fn new(origin: AllowedHost) -> Self {
+        Self { origin: Arc::new(origin) }
+    }
+}
+
+impl SidecarImports for ThroughBridge {
+    const COMPOSES_DEPENDENCIES: bool = true;
+
+    fn add_to_linker(_: &mut Linker<HostState<Self>>) -> wasmtime::Result<()> {
+        Ok(())
+    }
+
+    fn sidecar_origin(&self) -> Option<&AllowedHost> {
+        Some(&self.origin)
+    }
 }
 
 /// Everything one request's Wasm instance can touch.
-pub struct HostState {
+pub struct HostState<S> {
     /// WASI CLI context: environment, clocks, random, stdio (no sockets, no files).
     wasi: WasiCtx,
     /// WASI HTTP context.
@@ -48,9 +96,8 @@ pub struct HostState {
     table: ResourceTable,
     /// The component's outbound policy (`allowed_outbound_hosts`).
     outbound: OutboundPolicy,
-    /// The sidecar, for `chaoslab:sidecar/*` (None with `--link loopback`,
-    /// where the composed bridge calls it over HTTP instead).
-    sidecar: Option<Sidecar>,
+    /// What the link mode gives the instance of the sidecar.
+    sidecar: S,
     /// The component's variables, for `fermyon:spin/variables`.
     variables: Variables,
     /// This request's deadline (chaos holds extend it).
@@ -59,13 +106,13 @@ pub struct HostState {
     pub(crate) limits: StoreLimits,
 }
 
-impl HostState {
+impl<S: SidecarImports> HostState<S> {
     /// State for one request of a component.
     pub fn new(
         wasi: WasiCtx,
         outbound: &OutboundPolicy,
         variables: Variables,
-        sidecar: Option<Sidecar>,
+        sidecar: S,
         deadline: Arc<RequestDeadline>,
         max_memory: usize,
     ) -> Self {
@@ -81,32 +128,23 @@ impl HostState {
         }
     }
 
-    /// Links WASI CLI, WASI HTTP and Spin variables into `linker`, and
-    /// `chaoslab:sidecar` when `in_process`.
-    pub fn add_to_linker(linker: &mut Linker<Self>, in_process: bool) -> wasmtime::Result<()> {
+    /// Links WASI CLI, WASI HTTP, Spin variables, and what `S` links of
+    /// `chaoslab:sidecar`, into `linker`.
+    pub fn add_to_linker(linker: &mut Linker<Self>) -> wasmtime::Result<()> {
         wasmtime_wasi::p2::add_to_linker_async(linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
-        variables::add_to_linker(linker)?;
-        if in_process {
-            link::add_to_linker(linker)?;
-        }
-        Ok(())
-    }
-
-    /// The in-process sidecar. Only the in-process link calls this, and it is
-    /// linked only when the sidecar is set.
-    fn sidecar(&self) -> &Sidecar {
-        self.sidecar.as_ref().expect("chaoslab:sidecar is linked only in-process, with a sidecar")
+        variables::add_to_linker(linker, |state| variables::VariablesView::new(&state.variables))?;
+        S::add_to_linker(linker)
     }
 }
 
-impl WasiView for HostState {
+impl<S: Send + 'static> WasiView for HostState<S> {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
 }
 
-impl WasiHttpView for HostState {
+impl<S: Send + 'static> WasiHttpView for HostState<S> {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
     }

@@ -18,26 +18,53 @@ pub struct AllowedHost {
     port: Option<u16>,
 }
 
+/// Why an `allowed_outbound_hosts` entry (or `--sidecar-url`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AllowedHostError {
+    /// No `scheme://`.
+    #[error("{0:?} must look like scheme://host[:port]")]
+    Shape(String),
+    /// Not http, https or `*`.
+    #[error("{0:?}: scheme must be http, https or *")]
+    Scheme(String),
+    /// The port is not a number.
+    #[error("{entry:?}: invalid port {port:?}")]
+    Port {
+        /// The entry.
+        entry: String,
+        /// The port as written.
+        port: String,
+    },
+    /// The host is empty or has a path.
+    #[error("{entry:?}: invalid host {host:?}")]
+    Host {
+        /// The entry.
+        entry: String,
+        /// The host as written.
+        host: String,
+    },
+}
+
 impl AllowedHost {
     /// Parses an entry; the error says what is wrong with it.
-    pub fn parse(entry: &str) -> Result<Self, String> {
-        let (scheme, rest) =
-            entry.split_once("://").ok_or_else(|| format!("{entry:?} must look like scheme://host[:port]"))?;
+    pub fn parse(entry: &str) -> Result<Self, AllowedHostError> {
+        let (scheme, rest) = entry.split_once("://").ok_or_else(|| AllowedHostError::Shape(entry.to_owned()))?;
         if !matches!(scheme, "http" | "https" | "*") {
-            return Err(format!("{entry:?}: scheme must be http, https or *"));
+            return Err(AllowedHostError::Scheme(entry.to_owned()));
         }
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
             Some((_, "*")) => (rest.rsplit_once(':').map(|(h, _)| h).unwrap_or(rest), None),
             Some((h, p)) => {
-                let port = p.parse().map_err(|_| format!("{entry:?}: invalid port {p:?}"))?;
+                let port =
+                    p.parse().map_err(|_| AllowedHostError::Port { entry: entry.to_owned(), port: p.to_owned() })?;
                 (h, Some(port))
             }
             None if scheme == "*" => (rest, None),
             None => (rest, Some(if scheme == "https" { 443 } else { 80 })),
         };
         if host.is_empty() || host.contains('/') {
-            return Err(format!("{entry:?}: invalid host {host:?}"));
+            return Err(AllowedHostError::Host { entry: entry.to_owned(), host: host.to_owned() });
         }
         Ok(Self { scheme: scheme.to_owned(), host: host.to_ascii_lowercase(), port })
     }
@@ -187,8 +214,10 @@ mod tests {
 
     #[test]
     fn bad_entries_are_rejected() {
-        assert!(AllowedHost::parse("127.0.0.1:80").is_err());
-        assert!(AllowedHost::parse("ftp://x").is_err());
-        assert!(AllowedHost::parse("http://x:abc").is_err());
+        assert_eq!(AllowedHost::parse("127.0.0.1:80"), Err(AllowedHostError::Shape("127.0.0.1:80".into())));
+        assert_eq!(AllowedHost::parse("ftp://x"), Err(AllowedHostError::Scheme("ftp://x".into())));
+        assert!(
+            matches!(AllowedHost::parse("http://x:abc"), Err(AllowedHostError::Port { port, .. }) if port == "abc")
+        );
     }
 }

@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use wasmtime::component::{HasSelf, Linker};
-
-use super::HostState;
+use wasmtime::component::{HasData, Linker};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -33,9 +31,29 @@ use bindings::fermyon::spin::variables::{self, Error};
 /// A component's resolved variables.
 pub type Variables = Arc<BTreeMap<String, String>>;
 
-/// Adds `fermyon:spin/variables` to `linker`.
-pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    variables::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
+/// What `fermyon:spin/variables` reads: one component's variables.
+pub struct VariablesView<'a>(&'a BTreeMap<String, String>);
+
+impl<'a> VariablesView<'a> {
+    /// A view of `variables`.
+    pub fn new(variables: &'a BTreeMap<String, String>) -> Self {
+        Self(variables)
+    }
+}
+
+/// The `HasData` marker: the linked functions see a [`VariablesView`].
+struct HasVariables;
+
+impl HasData for HasVariables {
+    type Data<'a> = VariablesView<'a>;
+}
+
+/// Adds `fermyon:spin/variables` to `linker`; `view` finds a request's variables.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    view: fn(&mut T) -> VariablesView<'_>,
+) -> wasmtime::Result<()> {
+    variables::add_to_linker::<T, HasVariables>(linker, view)
 }
 
 /// Spin's rule for variable names: lowercase ASCII letters, digits and
@@ -45,18 +63,28 @@ pub fn valid_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-impl variables::Host for HostState {
+impl variables::Host for VariablesView<'_> {
     fn get(&mut self, name: String) -> Result<String, Error> {
         if !valid_name(&name) {
             return Err(Error::InvalidName(format!("{name:?}: use lowercase letters, digits and underscores")));
         }
-        self.variables.get(&name).cloned().ok_or_else(|| Error::Undefined(format!("no variable {name:?}")))
+        self.0.get(&name).cloned().ok_or_else(|| Error::Undefined(format!("no variable {name:?}")))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::valid_name;
+
+    #[test]
+    fn get_answers_defined_variables_and_says_why_not() {
+        use super::{Error, VariablesView, variables::Host};
+        let vars = [("sidecar_url".to_owned(), "http://127.0.0.1:7070".to_owned())].into();
+        let mut view = VariablesView::new(&vars);
+        assert_eq!(view.get("sidecar_url".into()).unwrap(), "http://127.0.0.1:7070");
+        assert!(matches!(view.get("link_token".into()), Err(Error::Undefined(_))));
+        assert!(matches!(view.get("Bad-Name".into()), Err(Error::InvalidName(_))));
+    }
 
     #[test]
     fn names_follow_spin_rules() {

@@ -67,6 +67,16 @@ pub enum ManifestError {
         /// The parser's error, with line, column and field.
         source: Box<toml::de::Error>,
     },
+    /// An `allowed_outbound_hosts` entry cannot be parsed.
+    #[error("{}: [component.{component}] allowed_outbound_hosts: {source}", path.display())]
+    AllowedHost {
+        /// The manifest path.
+        path: PathBuf,
+        /// The component id.
+        component: String,
+        /// What is wrong with the entry.
+        source: crate::host::outbound::AllowedHostError,
+    },
     /// A field has a value chaoslab cannot serve.
     #[error("{}: {field}: {message}", path.display())]
     Invalid {

@@ -20,7 +20,7 @@ use tracing::Instrument;
 use super::problem::{overloaded, problem};
 use super::telemetry;
 use crate::app::{App, LoadedComponent};
-use crate::host::{HostState, RequestDeadline, Sidecar};
+use crate::host::{HostState, RequestDeadline, SidecarImports};
 use crate::manifest::RouteMatch;
 
 /// Limits applied to every request.
@@ -37,14 +37,14 @@ pub struct RequestLimits {
 }
 
 /// Serves requests for one [`App`]. Shared by all connections.
-pub struct Handler {
+pub struct Handler<S: 'static> {
     /// The engine the app was compiled with.
     engine: Engine,
     /// Routes and compiled components.
-    app: App,
-    /// The sidecar services, linked into every instance (None with
-    /// `--link loopback`).
-    sidecar: Option<Sidecar>,
+    app: App<S>,
+    /// What every instance gets of the sidecar (the in-process link, or
+    /// nothing beyond the bridge composed into the component).
+    sidecar: S,
     /// Request limits.
     limits: RequestLimits,
     /// One permit per request in flight.
@@ -63,9 +63,9 @@ enum GuestFailure {
     NoResponse,
 }
 
-impl Handler {
+impl<S: SidecarImports> Handler<S> {
     /// A handler for `app`.
-    pub fn new(engine: Engine, app: App, sidecar: Option<Sidecar>, limits: RequestLimits) -> Self {
+    pub fn new(engine: Engine, app: App<S>, sidecar: S, limits: RequestLimits) -> Self {
         let permits = Arc::new(Semaphore::new(limits.max_concurrent));
         Self { engine, app, sidecar, limits, permits, replica: chaoslab_telemetry::resource::replica() }
     }
@@ -74,16 +74,23 @@ impl Handler {
     /// (a child of the caller's `traceparent`, if any) and one metric point.
     pub async fn handle(&self, req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
         let started = std::time::Instant::now();
-        let method = req.method().as_str().to_owned();
-        let route = self.app.route(req.uri().path()).map(|(matched, _)| matched.route.as_str().to_owned());
-        let span = telemetry::request_span(&req, route.as_deref(), &self.replica);
-        let resp = self.handle_inner(req, client).instrument(span.clone()).await;
+        let method = req.method().clone();
+        // The route is matched once: for the span, the metrics and the guest.
+        let routed = self.app.route(req.uri().path());
+        let route = routed.as_ref().map(|(matched, _)| matched.route.as_str());
+        let span = telemetry::request_span(&req, route, &self.replica);
+        let resp = self.handle_inner(req, client, routed.as_ref()).instrument(span.clone()).await;
         let status = resp.status().as_u16();
-        telemetry::record_response(&span, route.as_deref(), &method, status, started.elapsed());
+        telemetry::record_response(&span, route, method.as_str(), status, started.elapsed());
         resp
     }
 
-    async fn handle_inner(&self, mut req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
+    async fn handle_inner(
+        &self,
+        mut req: Request<Incoming>,
+        client: SocketAddr,
+        routed: Option<&(RouteMatch<'_>, &Arc<LoadedComponent<S>>)>,
+    ) -> Response<HyperOutgoingBody> {
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             return overloaded(self.limits.max_concurrent);
         };
@@ -94,11 +101,11 @@ impl Handler {
             return problem(StatusCode::PAYLOAD_TOO_LARGE, &detail);
         }
         let path = req.uri().path().to_owned();
-        let Some((matched, component)) = self.app.route(&path) else {
+        let Some((matched, component)) = routed else {
             return problem(StatusCode::NOT_FOUND, &format!("no route matches {path}"));
         };
-        set_spin_headers(&mut req, &matched, client);
-        let component = component.clone();
+        set_spin_headers(&mut req, matched, client);
+        let component = (*component).clone();
         match self.run_guest(&component, req, permit).await {
             Ok(resp) => resp,
             Err(GuestFailure::Timeout) => {
@@ -121,7 +128,7 @@ impl Handler {
 
     async fn run_guest(
         &self,
-        component: &Arc<LoadedComponent>,
+        component: &Arc<LoadedComponent<S>>,
         req: Request<Incoming>,
         permit: tokio::sync::OwnedSemaphorePermit,
     ) -> Result<Response<HyperOutgoingBody>, GuestFailure> {

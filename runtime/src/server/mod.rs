@@ -20,6 +20,8 @@ use tokio::net::TcpListener;
 
 pub use handler::{Handler, RequestLimits};
 
+use crate::host::SidecarImports;
+
 /// How the server ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drained {
@@ -31,9 +33,9 @@ pub enum Drained {
 
 /// Serves `listener` until `shutdown` resolves, then stops accepting and
 /// waits up to `grace` for in-flight requests to finish.
-pub async fn serve(
+pub async fn serve<S: SidecarImports>(
     listener: TcpListener,
-    handler: Arc<Handler>,
+    handler: Arc<Handler<S>>,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) -> std::io::Result<Drained> {
@@ -77,26 +79,4 @@ pub async fn serve(
         Ok(()) => Ok(Drained::Clean),
         Err(_) => Ok(Drained::TimedOut),
     }
-}
-
-/// Resolves on SIGTERM or ctrl-c (SIGINT).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for ctrl-c");
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sig) => {
-                sig.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
 }

@@ -3,7 +3,7 @@
 //! and replica, continuing the caller's W3C `traceparent`; 5xx answers mark
 //! it failed. Its duration and status also go to the request metrics. Chaos
 //! faults applied to the request add `chaos.*` attributes and an event
-//! (`host/chaos_link.rs`).
+//! (`chaoslab_sidecar::contract::chaos`).
 
 use std::time::Duration;
 
