@@ -1,7 +1,7 @@
 //! This component's problem documents: store failures and injected faults.
 
-use crate::bindings::chaoslab::sidecar::store::Error as StoreError;
 use chaoslab_guest_http::problem;
+use chaoslab_world::wire::store::Error as StoreError;
 use serde_json::json;
 use spin_sdk::http::Response;
 

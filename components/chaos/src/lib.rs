@@ -11,16 +11,15 @@
 //! | `GET /chaos/status` | active and recent experiments, load running |
 //! | `DELETE /chaos/{id}` / `DELETE /chaos` | stop one / all |
 
-// The `#[http_component]` and `wit_bindgen` macros expand to the unsafe
-// export glue of the component model ABI.
+// The `#[http_component]` macro expands to the unsafe export glue of the
+// component model ABI.
 #![allow(unsafe_code)]
 
-mod bindings;
 mod body;
 mod render;
 
-use bindings::chaoslab::sidecar::chaos::{self, Error as ChaosError};
 use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, problem, replica};
+use chaoslab_world::wire::chaos::{self, Error as ChaosError};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -30,11 +29,8 @@ const KINDS: [&str; 5] = ["load", "hang", "latency", "errors", "redis"];
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    match chaos::status() {
-        Err(ChaosError::Disabled) => return not_found(req.path()),
-        Err(err @ ChaosError::Unavailable(_)) => return chaos_error(&err),
-        _ => {}
-    }
+    // One call decides everything before acting: chaos switched off (404,
+    // whatever the token), engine unreachable (503), token wrong (401).
     match authorized(&req) {
         Ok(true) => {}
         Ok(false) => {
@@ -42,6 +38,7 @@ fn handle(req: Request) -> Response {
             resp.set_header("www-authenticate", "Bearer realm=\"chaoslab\"");
             return resp;
         }
+        Err(ChaosError::Disabled) => return not_found(req.path()),
         Err(err) => return chaos_error(&err),
     }
     let path = req.path().trim_end_matches('/').to_owned();
@@ -68,13 +65,11 @@ fn handle(req: Request) -> Response {
     }
 }
 
-/// Ok(true) when the request carries the replica's chaos token.
+/// Ok(true) when the request carries the replica's chaos token; asked of
+/// the engine even without one, so a switched-off engine answers `disabled`.
 fn authorized(req: &Request) -> Result<bool, ChaosError> {
     let header = req.header("authorization").and_then(|v| v.as_str()).unwrap_or("");
     let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).unwrap_or("");
-    if token.trim().is_empty() {
-        return Ok(false);
-    }
     chaos::authorize(token.trim())
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::bindings::chaoslab::sidecar::chaos::{ChaosStatus, Experiment, Fault, RedisMode};
+use chaoslab_world::wire::chaos::{ChaosStatus, EndReason, Experiment, Fault, RedisMode};
 
 /// The kind's name, as in the route.
 pub fn kind(fault: &Fault) -> &'static str {
@@ -19,8 +19,12 @@ fn parameters(fault: &Fault) -> Value {
     match fault {
         Fault::Load(l) => json!({ "cpu_percent": l.cpu_percent, "workers": l.workers, "memory_mb": l.memory_mb }),
         Fault::Hang => json!({}),
-        Fault::Latency(l) => json!({ "ms": l.ms, "jitter_ms": l.jitter_ms, "percent": l.percent, "routes": l.routes }),
-        Fault::Errors(e) => json!({ "status": e.status, "percent": e.percent, "routes": e.routes }),
+        Fault::Latency(l) => json!({
+            "ms": l.ms, "jitter_ms": l.jitter_ms, "percent": l.percent, "routes": l.routes, "methods": l.methods,
+        }),
+        Fault::Errors(e) => {
+            json!({ "status": e.status, "percent": e.percent, "routes": e.routes, "methods": e.methods })
+        }
         Fault::Redis(r) => {
             let mode = match r.mode {
                 RedisMode::Blackhole => "blackhole",
@@ -45,7 +49,10 @@ pub fn experiment(e: &Experiment, now_ms: Option<u64>) -> Value {
     match (&e.ended_at_ms, now_ms) {
         (Some(ended), _) => {
             v["ended_at_ms"] = json!(ended);
-            v["end_reason"] = json!(e.end_reason);
+            v["end_reason"] = json!(e.end_reason.map(|r| match r {
+                EndReason::Expired => "expired",
+                EndReason::Stopped => "stopped",
+            }));
         }
         (None, Some(now)) => v["remaining_ms"] = json!(e.ends_at_ms.saturating_sub(now)),
         (None, None) => {}

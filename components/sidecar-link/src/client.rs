@@ -1,4 +1,4 @@
-//! One RPC to `chaoslab sidecar`: `POST {sidecar_url}/v1/{interface}/{function}`
+//! One RPC to `chaoslab-sidecar`: `POST {sidecar_url}/v1/{interface}/{function}`
 //! with the parameters as a JSON array and the link token as a Bearer token,
 //! over `wasi:http/outgoing-handler`, bounded by connect and first-byte
 //! timeouts. Failures are typed so each WIT function can map them to its own

@@ -1,5 +1,5 @@
 //! `chaoslab-sidecar-link`: the bridge component between chaoslab's handler
-//! components and `chaoslab sidecar`, for running under the Spin CLI.
+//! components and `chaoslab-sidecar`, for running under the Spin CLI.
 //!
 //! It exports `chaoslab:sidecar/store`, `chaos` and `telemetry` and
 //! implements every function as one loopback HTTP call to the sidecar
@@ -15,10 +15,9 @@
 // The wit_bindgen export glue is unsafe by nature (component model ABI).
 #![allow(unsafe_code)]
 
-mod bindings;
 mod client;
 
-use bindings::exports::chaoslab::sidecar::{chaos, store, telemetry};
+use chaoslab_world::bridge::{chaos, store, telemetry};
 use client::{CallError, call};
 
 /// The exported implementation.
@@ -113,4 +112,4 @@ impl telemetry::Guest for Bridge {
     }
 }
 
-bindings::export!(Bridge with_types_in bindings);
+chaoslab_world::bridge::export!(Bridge with_types_in chaoslab_world::bridge);
