@@ -7,7 +7,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use chaoslab_runtime::host::bindings::chaoslab::sidecar::{chaos, store};
+use chaoslab_world::wire::{chaos, store};
 
 /// Nanoseconds per (encode params + decode params + encode answer + decode
 /// answer) of `decide` + `incr`, the JSON work of one `GET /` across the link.

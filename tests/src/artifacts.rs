@@ -35,21 +35,35 @@ pub fn cache_dir() -> PathBuf {
     target_dir().join("chaoslab-test-cache")
 }
 
-/// The `chaoslab` binary, checked once to be built and newer than the sources.
+/// Sources every binary and component that speaks the contract is built from.
+const CONTRACT: [&str; 2] = ["wit", "world/src"];
+
+/// The `chaoslab` binary, checked once to be built and newer than the
+/// sources, with the components it serves.
 pub fn chaoslab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let bin = target_dir().join("release/chaoslab");
-        check_fresh(&bin, &["runtime/src", "sidecar/src", "wit", "Cargo.lock"]);
-        let shared: &[&str] = &["components/guest-http/src", "wit"];
+        check_fresh(&bin, &["runtime/src", "sidecar/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
+        let guest_http = "components/guest-http/src";
         for (wasm, sources) in [
-            ("chaoslab_api.wasm", &["components/api/src", shared[0], shared[1]][..]),
-            ("chaoslab_chaos.wasm", &["components/chaos/src", shared[0], shared[1]][..]),
+            ("chaoslab_api.wasm", &["components/api/src", guest_http, CONTRACT[0], CONTRACT[1]][..]),
+            ("chaoslab_chaos.wasm", &["components/chaos/src", guest_http, CONTRACT[0], CONTRACT[1]][..]),
             ("chaoslab_test_guest.wasm", &["components/test-guest/src"][..]),
-            ("chaoslab_sidecar_link.wasm", &["components/sidecar-link/src", shared[1]][..]),
+            ("chaoslab_sidecar_link.wasm", &["components/sidecar-link/src", CONTRACT[0], CONTRACT[1]][..]),
         ] {
             check_fresh(&target_dir().join("wasm32-wasip2/release").join(wasm), sources);
         }
+        bin
+    })
+}
+
+/// The `chaoslab-sidecar` binary, checked once to be built and fresh.
+pub fn sidecar_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let bin = target_dir().join("release/chaoslab-sidecar");
+        check_fresh(&bin, &["sidecar/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
         bin
     })
 }

@@ -3,7 +3,7 @@
 //! collecting for log assertions. Killed on drop.
 //!
 //! Every end-to-end test runs in both [`Link`] modes: in-process, and
-//! loopback, where a real `chaoslab sidecar` runs beside `chaoslab up
+//! loopback, where a real `chaoslab-sidecar` runs beside `chaoslab up
 //! --link loopback` exactly as beside `spin up`. Arguments for the sidecar
 //! (`--redis-*`, `--chaos-*`, `--no-chaos`) go to whichever process owns Redis
 //! and the chaos engine; all others go to `chaoslab up`.
@@ -16,7 +16,7 @@ use crate::artifacts;
 use crate::http::{HttpResponse, get};
 pub use crate::process::StartFailure;
 use crate::process::{Process, clean_env};
-use crate::sidecar::{LINK_TOKEN, Sidecar};
+use crate::sidecar::{LINK_TOKEN, SidecarProcess};
 
 /// The readiness line's prefix.
 const READY_PREFIX: &str = "chaoslab listening on http://";
@@ -26,19 +26,19 @@ const READY_PREFIX: &str = "chaoslab listening on http://";
 pub enum Link {
     /// `chaoslab up` (default): imports linked natively.
     InProcess,
-    /// `chaoslab sidecar` + `chaoslab up --link loopback`: the sidecar-link
+    /// `chaoslab-sidecar` + `chaoslab up --link loopback`: the sidecar-link
     /// bridge composed into each component, over loopback HTTP.
     Loopback,
 }
 
-/// A running `chaoslab up` (and, in loopback mode, its `chaoslab sidecar`).
+/// A running `chaoslab up` (and, in loopback mode, its `chaoslab-sidecar`).
 pub struct Chaoslab {
     /// The `chaoslab up` process.
     process: Process,
     /// The address it bound.
     addr: SocketAddr,
     /// The external sidecar (loopback mode). Dropped after `process`.
-    sidecar: Option<Sidecar>,
+    sidecar: Option<SidecarProcess>,
 }
 
 /// How to start `chaoslab up`.
@@ -108,7 +108,7 @@ impl Builder {
     }
 
     /// Adds an environment variable to `chaoslab up` and, in loopback mode,
-    /// to its `chaoslab sidecar` (telemetry settings go to both processes).
+    /// to its `chaoslab-sidecar` (telemetry settings go to both processes).
     pub fn env_both(mut self, key: &str, value: &str) -> Self {
         self.shared_env.push((key.to_owned(), value.to_owned()));
         self
@@ -146,7 +146,7 @@ impl Builder {
             Link::InProcess => (None, args),
             Link::Loopback => {
                 let (sidecar_args, mut up_args) = split_args(&args);
-                let sidecar = Sidecar::try_start_with_env(sidecar_args, "127.0.0.1:0", &self.shared_env)?;
+                let sidecar = SidecarProcess::try_start_with_env(sidecar_args, "127.0.0.1:0", &self.shared_env)?;
                 up_args.extend(
                     ["--link", "loopback", "--sidecar-url", &sidecar.url(), "--link-token", LINK_TOKEN]
                         .map(String::from),
@@ -196,11 +196,11 @@ impl Chaoslab {
     /// The process that runs the chaos engine's load: the sidecar in
     /// loopback mode, else `chaoslab up`.
     pub fn engine_pid(&self) -> u32 {
-        self.sidecar.as_ref().map_or_else(|| self.pid(), Sidecar::pid)
+        self.sidecar.as_ref().map_or_else(|| self.pid(), SidecarProcess::pid)
     }
 
     /// The external sidecar (loopback mode).
-    pub fn sidecar(&mut self) -> Option<&mut Sidecar> {
+    pub fn sidecar(&mut self) -> Option<&mut SidecarProcess> {
         self.sidecar.as_mut()
     }
 
@@ -223,7 +223,7 @@ impl Chaoslab {
 
     /// Its stderr so far, followed by the sidecar's in loopback mode.
     pub fn logs(&self) -> String {
-        let sidecar = self.sidecar.as_ref().map(Sidecar::logs).unwrap_or_default();
+        let sidecar = self.sidecar.as_ref().map(SidecarProcess::logs).unwrap_or_default();
         format!("{}{sidecar}", self.process.logs())
     }
 

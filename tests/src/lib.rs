@@ -11,7 +11,7 @@
 //!   that tests can kill, restart, freeze and thaw.
 //! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`, in
 //!   either [`Link`] mode (the end-to-end matrix).
-//! - [`sidecar`]: [`Sidecar`], the real `chaoslab sidecar`, restartable.
+//! - [`sidecar`]: [`SidecarProcess`], the real `chaoslab-sidecar`, restartable.
 //! - [`process`]: a child announcing readiness on stderr, logs collected.
 //! - [`poll`]: wait until a condition holds, bounded.
 //! - [`server_thread`]: a fake server's thread, stopped on drop.
@@ -43,5 +43,5 @@ pub use fake_identity::FakeIdentity;
 pub use fake_telemetry::{FakeAppInsights, FakeOtlp, FakeOtlpGrpc};
 pub use http::{HttpResponse, get, request};
 pub use redis_server::RedisServer;
-pub use sidecar::Sidecar;
+pub use sidecar::SidecarProcess;
 pub use tls_certs::TestCa;

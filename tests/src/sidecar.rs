@@ -1,5 +1,5 @@
-//! [`Sidecar`]: the real `chaoslab sidecar` on `127.0.0.1:0`, as `spin up`'s
-//! partner; tests can stop it and start it again on the same port.
+//! [`SidecarProcess`]: the real `chaoslab-sidecar` binary on `127.0.0.1:0`,
+//! as `spin up`'s partner; tests can stop it and start it again on the same port.
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -13,8 +13,8 @@ const READY_PREFIX: &str = "chaoslab sidecar listening on http://";
 /// The link token the tests' sidecars and apps share.
 pub const LINK_TOKEN: &str = "test-link-token-0123456789";
 
-/// A running (or stopped) `chaoslab sidecar`.
-pub struct Sidecar {
+/// A running (or stopped) `chaoslab-sidecar`.
+pub struct SidecarProcess {
     /// The process; None while stopped.
     process: Option<Process>,
     /// The bound address (kept across restarts).
@@ -25,11 +25,11 @@ pub struct Sidecar {
     earlier_logs: String,
 }
 
-impl Sidecar {
-    /// Starts `chaoslab sidecar --link-token LINK_TOKEN` with `args`.
+impl SidecarProcess {
+    /// Starts `chaoslab-sidecar --link-token LINK_TOKEN` with `args`.
     pub fn start(args: Vec<String>) -> Self {
         Self::try_start(args, "127.0.0.1:0")
-            .unwrap_or_else(|f| panic!("chaoslab sidecar exited with {}:\n{}", f.status, f.stderr))
+            .unwrap_or_else(|f| panic!("chaoslab-sidecar exited with {}:\n{}", f.status, f.stderr))
     }
 
     /// Starts it on `listen`; `Err` with its status and stderr if it exits first.
@@ -39,11 +39,8 @@ impl Sidecar {
 
     /// Starts it on `listen` with extra environment (e.g. telemetry settings).
     pub fn try_start_with_env(args: Vec<String>, listen: &str, env: &[(String, String)]) -> Result<Self, StartFailure> {
-        let mut cmd = Command::new(artifacts::chaoslab_bin());
-        cmd.arg("sidecar")
-            .args(["--listen", listen, "--link-token", LINK_TOKEN])
-            .args(&args)
-            .env("CHAOSLAB_LOG", "info");
+        let mut cmd = Command::new(artifacts::sidecar_bin());
+        cmd.args(["--listen", listen, "--link-token", LINK_TOKEN]).args(&args).env("CHAOSLAB_LOG", "info");
         clean_env(&mut cmd);
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
         let (process, addr) = Process::start(cmd, READY_PREFIX)?;
@@ -86,7 +83,7 @@ impl Sidecar {
     pub fn restart(&mut self) {
         self.kill();
         let again = Self::try_start(self.args.clone(), &self.addr.to_string())
-            .unwrap_or_else(|f| panic!("chaoslab sidecar restart exited with {}:\n{}", f.status, f.stderr));
+            .unwrap_or_else(|f| panic!("chaoslab-sidecar restart exited with {}:\n{}", f.status, f.stderr));
         self.process = again.process;
     }
 }

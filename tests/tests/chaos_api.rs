@@ -149,3 +149,16 @@ fn a_generated_token_is_printed_once_and_works(#[values(Link::InProcess, Link::L
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert!(!logs.contains(TEST_TOKEN));
 }
+
+#[rstest]
+#[tokio::test]
+async fn an_empty_body_starts_with_every_default(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+    let redis = RedisServer::start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
+    let auth = format!("Bearer {TEST_TOKEN}");
+    let started = raw(&app, Method::POST, "/chaos/hang", &[("authorization", auth.as_str())], vec![]).await;
+    assert_eq!(started.status, 202, "{}", started.text());
+    let exp = started.json();
+    assert_eq!((exp["kind"].as_str(), exp["duration_seconds"].as_u64()), (Some("hang"), Some(300)), "{exp}");
+    app.chaos(Method::DELETE, "/chaos", "").await;
+}

@@ -22,11 +22,16 @@ async fn latency_delays_requests_and_stops_at_its_end_without_any_call(
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     app.start_experiment("latency", r#"{"ms":300,"duration_seconds":2}"#).await;
-    for path in ["/", "/health", "/"] {
+    for path in ["/", "/"] {
         let (status, took) = timed_get(&app, path).await;
         assert_eq!(status, 200);
         assert!(took >= Duration::from_millis(300), "{path} took {took:?}");
     }
+    // Without `routes`, the health probe is spared (wit/sidecar.wit: a fault
+    // for users must not fail the platform's readiness probe).
+    let (status, took) = timed_get(&app, "/health").await;
+    assert_eq!(status, 200);
+    assert!(took < Duration::from_millis(150), "/health delayed without being targeted: {took:?}");
     let chaos_status = Instant::now();
     app.chaos(Method::GET, "/chaos/status", "").await;
     assert!(chaos_status.elapsed() < Duration::from_millis(200), "control routes are exempt");
@@ -111,4 +116,23 @@ async fn redis_blackhole_and_fail_faults_then_recovery(#[values(Link::InProcess,
     assert!(visit.json()["detail"].as_str().unwrap().contains(exp["id"].as_str().unwrap()), "{}", visit.text());
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(app.get("/").await.status, 200);
+}
+
+#[rstest]
+#[tokio::test]
+async fn filters_target_routes_and_methods_and_the_probe_only_when_named(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
+    let redis = RedisServer::start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
+    app.start_experiment("errors", r#"{"status":503,"routes":["/health"],"duration_seconds":30}"#).await;
+    assert_eq!(app.get("/health").await.status, 503, "named, the probe is targeted");
+    assert_eq!(app.get("/").await.status, 200, "other routes are spared");
+    app.chaos(Method::DELETE, "/chaos", "").await;
+    app.start_experiment("errors", r#"{"status":502,"methods":["POST"],"duration_seconds":30}"#).await;
+    assert_eq!(app.get("/").await.status, 200, "GET is not in the methods filter");
+    let post = chaoslab_tests::request(Method::POST, &app.url("/"), &[], bytes::Bytes::new(), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(post.status, 502, "POST is: the fault comes before the handler's own 405");
 }

@@ -1,4 +1,4 @@
-//! The loopback link on its own: what `spin up` + `chaoslab sidecar` users
+//! The loopback link on its own: what `spin up` + `chaoslab-sidecar` users
 //! see when the sidecar is down, restarted or configured with another
 //! secret; the sidecar's probes and RPC errors; the composition errors of
 //! `up --link loopback`; and `up --link loopback` serving its own sidecar.
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chaoslab_tests::sidecar::LINK_TOKEN;
-use chaoslab_tests::{Chaoslab, Link, RedisServer, Sidecar, artifacts, get, poll, request};
+use chaoslab_tests::{Chaoslab, Link, RedisServer, SidecarProcess, artifacts, get, poll, request};
 use http::Method;
 use rstest::rstest;
 
@@ -52,7 +52,7 @@ async fn sidecar_down_gives_503_within_1s_and_a_restarted_sidecar_recovers() {
 #[tokio::test]
 async fn a_wrong_link_token_is_refused_and_the_app_says_so() {
     let redis = RedisServer::start();
-    let sidecar = Sidecar::start(vec!["--redis-url".into(), redis.url()]);
+    let sidecar = SidecarProcess::start(vec!["--redis-url".into(), redis.url()]);
     let wrong = "another-secret-0123456789";
     let app = Chaoslab::builder()
         .args(["--link", "loopback", "--sidecar-url", &sidecar.url(), "--link-token", wrong])
@@ -84,7 +84,7 @@ async fn holds_do_not_count_against_the_request_timeout(#[values(Link::InProcess
 #[tokio::test]
 async fn sidecar_probes_follow_redis_and_hangs() {
     let mut redis = RedisServer::start();
-    let sidecar = Sidecar::start(vec!["--redis-url".into(), redis.url(), "--chaos-token".into(), "tok".into()]);
+    let sidecar = SidecarProcess::start(vec!["--redis-url".into(), redis.url(), "--chaos-token".into(), "tok".into()]);
     let url = |path: &str| format!("{}{path}", sidecar.url());
     assert_eq!(get(url("/livez"), Duration::from_secs(2)).await.unwrap().status, 200);
     let ready = get(url("/readyz"), Duration::from_secs(2)).await.unwrap();
@@ -129,7 +129,7 @@ async fn sidecar_probes_follow_redis_and_hangs() {
 #[tokio::test]
 async fn sidecar_rpc_rejects_bad_calls_with_problems() {
     let redis = RedisServer::start();
-    let sidecar = Sidecar::start(vec!["--redis-url".into(), redis.url()]);
+    let sidecar = SidecarProcess::start(vec!["--redis-url".into(), redis.url()]);
     let auth = format!("Bearer {LINK_TOKEN}");
     let call = |path: &str, headers: Vec<(&'static str, String)>, body: &'static str| {
         let url = format!("{}{path}", sidecar.url());
