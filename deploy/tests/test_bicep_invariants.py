@@ -125,7 +125,8 @@ def test_environment_variables_follow_the_app_contract():
     assert resolve(path, "redisPort") == REDIS_PORT
     assert app["SPIN_VARIABLE_SIDECAR_URL"]["value"] == "http://127.0.0.1:${sidecarPort}"
     assert resolve(path, "sidecarPort") == SIDECAR_PORT
-    assert by_name["sidecar"]["args"] == ["sidecar", "--listen", "0.0.0.0:${sidecarPort}"]
+    assert by_name["sidecar"]["command"] == ["chaoslab-sidecar"]
+    assert by_name["sidecar"]["args"] == ["--listen", "0.0.0.0:${sidecarPort}"]
 
 
 def test_secret_settings_come_from_secret_refs():

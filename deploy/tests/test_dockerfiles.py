@@ -69,8 +69,8 @@ def test_commands_match_the_container_app():
     app = dict(final_stage("app"))
     assert json_list(app["CMD"]) == ["up", "--listen", "0.0.0.0:3000", "--from", "/app/spin.toml"]
     sidecar = dict(final_stage("sidecar"))
-    assert json_list(sidecar["CMD"]) == ["sidecar", "--listen", "0.0.0.0:7070"]
-    assert json_list(sidecar["ENTRYPOINT"]) == ["/usr/local/bin/chaoslab"]
+    assert json_list(sidecar["CMD"]) == ["--listen", "0.0.0.0:7070"]
+    assert json_list(sidecar["ENTRYPOINT"]) == ["/usr/local/bin/chaoslab-sidecar"]
     chaoslab = json_list(dict(final_stage("chaoslab"))["CMD"])
     assert chaoslab[:1] == ["up"] and "--link" in chaoslab and chaoslab[chaoslab.index("--link") + 1] == "loopback"
     assert chaoslab[chaoslab.index("--sidecar-url") + 1] == "http://127.0.0.1:7070"
@@ -101,3 +101,9 @@ def test_app_images_carry_every_wasm_spin_toml_names(name):
 def test_build_context_excludes_build_outputs():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert "target" in ignored and ".git" in ignored
+
+
+def test_the_sidecar_image_builds_only_the_sidecar_package():
+    runs = [rest for word, rest in instructions("sidecar") if word == "RUN"]
+    assert any("-p chaoslab-sidecar --bin chaoslab-sidecar" in r for r in runs), runs
+    assert not any("chaoslab-runtime" in r for r in runs), "the runtime (wasmtime) in the sidecar image"

@@ -2,7 +2,7 @@
 //  - app:     Spin (spin up --listen 0.0.0.0:3000, set by the image built from
 //             deploy/docker/Dockerfile.app) with the Wasm components; ingress
 //             target. Components reach the sidecar on 127.0.0.1:7070.
-//  - sidecar: native chaoslab sidecar (Redis with Entra ID, chaos engine,
+//  - sidecar: native chaoslab-sidecar (Redis with Entra ID, chaos engine,
 //             telemetry). It listens on 0.0.0.0:7070 so the platform's probes
 //             (sent to the replica's IP, not to loopback) can reach /livez and
 //             /readyz; ingress never targets 7070, and the link API is guarded
@@ -190,10 +190,9 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
           name: 'sidecar'
           image: sidecarImage
           command: [
-            'chaoslab'
+            'chaoslab-sidecar'
           ]
           args: [
-            'sidecar'
             '--listen'
             '0.0.0.0:${sidecarPort}'
           ]
