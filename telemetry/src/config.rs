@@ -18,7 +18,7 @@ pub enum OtlpProtocol {
     HttpProtobuf,
 }
 
-/// Exporter settings shared by `chaoslab up` and `chaoslab sidecar`.
+/// Exporter settings shared by `chaoslab up` and `chaoslab-sidecar`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct TelemetryArgs {
     /// Application Insights connection string; set → traces, logs and metrics

@@ -11,7 +11,7 @@ use opentelemetry_sdk::Resource;
 pub enum Role {
     /// `chaoslab up`: the runtime (and, in-process, the sidecar library).
     Runtime,
-    /// `chaoslab sidecar`.
+    /// `chaoslab-sidecar`.
     Sidecar,
 }
 
