@@ -35,6 +35,19 @@ ensure_rust() {
   rustup target list --installed | grep -qx "$target" || rustup target add "$target"
 }
 
+# Clippy's lints run inside every build of the workspace's own crates:
+# clippy-driver (the clippy component of rust-toolchain.toml) wraps rustc for
+# workspace members only (cargo's RUSTC_WORKSPACE_WRAPPER, as `cargo clippy`
+# itself does), so dependencies are compiled once — not again in check mode —
+# and one set of artifacts serves `chaoslab up`, the tests and the lints. With
+# `warnings = "deny"` in Cargo.toml a lint fails the build.
+lint_while_building() {
+  local driver
+  driver="$(dirname "$(rustup which rustc)")/clippy-driver"
+  [ -x "$driver" ] || { echo "chaoslab: clippy-driver missing: rustup component add clippy" >&2; return 1; }
+  export RUSTC_WORKSPACE_WRAPPER="$driver"
+}
+
 # What native crates link against: OpenSSL (native-tls for rediss://, and
 # azure_identity's HTTP client for Entra ID tokens), found with pkg-config.
 ensure_native_deps() {

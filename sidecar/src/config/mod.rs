@@ -49,7 +49,12 @@ pub struct ServicesArgs {
 /// the `chaoslab:sidecar` contract over loopback HTTP for `spin up`, plus
 /// its container probes.
 #[derive(Debug, clap::Parser)]
-#[command(name = "chaoslab-sidecar", version, about)]
+#[command(
+    name = "chaoslab-sidecar",
+    version,
+    about = "chaoslab's native sidecar: Redis, the chaos engine and telemetry, serving the chaoslab:sidecar \
+             contract to Wasm components over loopback HTTP (no Wasm runtime inside)"
+)]
 pub struct SidecarConfig {
     /// Address to serve the link and probes on; loopback by default. Port 0
     /// picks a free port (the bound address is printed).
