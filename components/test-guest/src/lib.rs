@@ -12,8 +12,7 @@
 //!   sending the next proves both bodies stream), and its method, path with
 //!   query and `x-*` headers as `echo-method`, `echo-path-with-query` and
 //!   `echo-x-*` headers;
-//! - `/bytes?n=N` answers N bytes of [`pattern`], in chunks;
-//! - `/drip?chunks=K&ms=M` answers K lines, M milliseconds apart.
+//! - `/bytes?n=N` answers N bytes of [`pattern`], in chunks.
 //!
 //! The route is `/test/...`; Spin passes the rest of the path in the
 //! `spin-path-info` header.
@@ -68,19 +67,6 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
             out.set(response);
             for chunk in body.chunks(CHUNK) {
                 if sink.send(chunk.to_vec()).await.is_err() {
-                    return;
-                }
-            }
-        }
-        "/drip" => {
-            let response = response(200, &[]);
-            let mut sink = response.take_body();
-            out.set(response);
-            for i in 0..number("chunks") {
-                if i > 0 {
-                    std::thread::sleep(std::time::Duration::from_millis(number("ms")));
-                }
-                if sink.send(format!("chunk {i}\n").into_bytes()).await.is_err() {
                     return;
                 }
             }
