@@ -225,6 +225,13 @@ impl Chaoslab {
         get(&self.url(path), Duration::from_secs(5)).await.unwrap_or_else(|e| panic!("GET {path}: {e:#}"))
     }
 
+    /// `GET path` and how long the answer took: (status, duration).
+    pub async fn timed_get(&self, path: &str) -> (u16, Duration) {
+        let start = std::time::Instant::now();
+        let resp = self.get(path).await;
+        (resp.status, start.elapsed())
+    }
+
     /// Waits up to 5 s for `needle` to appear on its (or its sidecar's)
     /// stderr (collected by reader threads, so a line may land a moment
     /// after the request).

@@ -4,7 +4,7 @@
 //! layer it is served wrapped in and from the sidecar's store calls. Both
 //! link modes, with `chaoslab up --manifest examples/python/spin.toml`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chaoslab_tests::{Chaoslab, ComponentWorld, Link, RedisServer, artifacts};
 use http::Method;
@@ -28,12 +28,6 @@ fn python_handler_imports_store_and_never_chaos() {
     let others: Vec<&String> =
         world.imports.iter().filter(|i| !i.starts_with("wasi:") && !i.starts_with("chaoslab:sidecar/")).collect();
     assert!(others.is_empty(), "imports beyond WASI and the sidecar: {others:?}");
-}
-
-async fn timed_get(app: &Chaoslab, path: &str) -> (u16, Duration) {
-    let start = Instant::now();
-    let resp = app.get(path).await;
-    (resp.status, start.elapsed())
 }
 
 #[rstest]
@@ -66,9 +60,9 @@ async fn python_handler_serves_the_contract_and_every_fault_applies(
 
     // Latency: delayed, the probe spared when not named.
     app.start_experiment("latency", r#"{"ms":300,"duration_seconds":30}"#).await;
-    let (status, took) = timed_get(&app, "/").await;
+    let (status, took) = app.timed_get("/").await;
     assert!(status == 200 && took >= Duration::from_millis(300), "{status} after {took:?}");
-    let (status, took) = timed_get(&app, "/health").await;
+    let (status, took) = app.timed_get("/health").await;
     assert!(status == 200 && took < Duration::from_millis(250), "/health delayed without being targeted: {took:?}");
     app.chaos(Method::DELETE, "/chaos", "").await;
 
@@ -95,7 +89,7 @@ async fn python_handler_serves_the_contract_and_every_fault_applies(
     assert!(visit.json()["detail"].as_str().unwrap().contains(exp["id"].as_str().unwrap()), "{}", visit.text());
     app.chaos(Method::DELETE, "/chaos", "").await;
     app.start_experiment("redis", r#"{"mode":"blackhole","duration_seconds":30}"#).await;
-    let (status, took) = timed_get(&app, "/health").await;
+    let (status, took) = app.timed_get("/health").await;
     assert!(status == 503 && took < Duration::from_secs(1), "{status} after {took:?}");
     app.chaos(Method::DELETE, "/chaos", "").await;
     assert_eq!(app.get("/").await.json()["visits"], 4);
