@@ -3,11 +3,14 @@
 //!
 //! Run through `scripts/bench` (which builds everything first). Starts the
 //! Redis, `chaoslab up` in-process, `chaoslab up --link loopback` beside a
-//! `chaoslab sidecar` (the Spin CLI's composition), and `chaoslab-baseline`;
-//! loads `GET /` and `GET /health` with `wrk` at each connection count, and
-//! prints req/s, p50, p99, errors, server CPU time per request (all of a
-//! target's processes), the ratios to the baseline and the cost of the
-//! bridge hop. Not part of the test gate.
+//! `chaoslab sidecar` (the Spin CLI's composition), `chaoslab-baseline`,
+//! and for the chaos layer's cost and the second language `chaoslab up`
+//! in-process serving the api unwrapped (`bench/unwrapped.spin.toml`) and
+//! the Python handler (`examples/python/spin.toml`); loads `GET /` and
+//! `GET /health` with `wrk` at each connection count, and prints req/s, p50,
+//! p99, errors, server CPU time per request (all of a target's processes),
+//! the ratios to the baseline, the cost of the bridge hop and of the layer.
+//! Not part of the test gate.
 //!
 //! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health]`
 
@@ -68,12 +71,23 @@ fn main() -> anyhow::Result<()> {
     let chaoslab = Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url()).start();
     let loopback =
         Chaoslab::builder().link(Link::Loopback).manifest(artifacts::app_manifest()).redis(&redis.url()).start();
+    let unwrapped = Chaoslab::builder()
+        .manifest(artifacts::workspace_root().join("bench/unwrapped.spin.toml"))
+        .redis(&redis.url())
+        .start();
+    let python = Chaoslab::builder()
+        .manifest(artifacts::python_manifest())
+        .redis(&redis.url())
+        .start_timeout(Duration::from_secs(240))
+        .start();
     let (mut baseline, baseline_url) = start_baseline(&baseline_bin, &redis.url())?;
 
     let targets = [
-        Target { name: "baseline", url: baseline_url, pids: vec![baseline.id()] },
-        Target { name: "in-process", url: chaoslab.url(""), pids: vec![chaoslab.pid()] },
-        Target { name: "loopback", url: loopback.url(""), pids: vec![loopback.pid(), loopback.engine_pid()] },
+        Target { name: BASELINE, url: baseline_url, pids: vec![baseline.id()] },
+        Target { name: IN_PROCESS, url: chaoslab.url(""), pids: vec![chaoslab.pid()] },
+        Target { name: LOOPBACK, url: loopback.url(""), pids: vec![loopback.pid(), loopback.engine_pid()] },
+        Target { name: UNWRAPPED, url: unwrapped.url(""), pids: vec![unwrapped.pid()] },
+        Target { name: PYTHON, url: python.url(""), pids: vec![python.pid()] },
     ];
     let mut rows = Vec::new();
     for path in &args.paths {
@@ -92,7 +106,7 @@ fn main() -> anyhow::Result<()> {
     }
     let _ = baseline.kill();
     let _ = baseline.wait();
-    print_table(&rows, args.duration);
+    print_table(&rows, args.duration, targets.len());
     println!(
         "\nJSON work of the link per `GET /` (decide + incr: params and answers encoded and decoded): {:.2} µs",
         wire::json_ns_per_request() / 1000.0
@@ -120,7 +134,18 @@ fn start_baseline(bin: &std::path::Path, redis_url: &str) -> anyhow::Result<(Chi
     bail!("chaoslab-baseline exited before listening")
 }
 
-fn print_table(rows: &[Row], duration: Duration) {
+/// The native axum + redis-rs server.
+const BASELINE: &str = "baseline";
+/// `chaoslab up`, in-process link: spin.toml, the api wrapped in the chaos layer.
+const IN_PROCESS: &str = "in-process";
+/// `chaoslab up --link loopback` beside `chaoslab-sidecar`.
+const LOOPBACK: &str = "loopback";
+/// `chaoslab up`, in-process, the api alone (no layer).
+const UNWRAPPED: &str = "unwrapped";
+/// `chaoslab up`, in-process, the Python handler wrapped in the layer.
+const PYTHON: &str = "python";
+
+fn print_table(rows: &[Row], duration: Duration, per_group: usize) {
     println!(
         "\n## chaoslab vs native baseline ({}s per run, wrk -t2, same machine, same redis-server)\n",
         duration.as_secs()
@@ -134,21 +159,25 @@ fn print_table(rows: &[Row], duration: Duration) {
         );
     }
     println!(
-        "\n| path | conns | req/s in-process/baseline | req/s loopback/baseline | Wasm overhead (CPU/req) | bridge hop (CPU/req) | bridge hop (p50) |"
+        "\n| path | conns | req/s in-process/baseline | req/s loopback/baseline | Wasm overhead (CPU/req) | bridge hop (CPU/req) | bridge hop (p50) | chaos layer (CPU/req) | chaos layer (p50) | req/s python/in-process |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for triple in rows.chunks(3) {
-        if let [base, inproc, loopback] = triple {
-            println!(
-                "| {} | {} | {:.2} | {:.2} | {:+.1} µs | {:+.1} µs | {:+.0} µs |",
-                base.path,
-                base.connections,
-                inproc.load.rps / base.load.rps,
-                loopback.load.rps / base.load.rps,
-                inproc.cpu_us_per_req - base.cpu_us_per_req,
-                loopback.cpu_us_per_req - inproc.cpu_us_per_req,
-                loopback.load.p50_us - inproc.load.p50_us,
-            );
-        }
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for group in rows.chunks(per_group) {
+        let row = |name: &str| group.iter().find(|r| r.target == name).expect("every target ran");
+        let (base, inproc, loopback, unwrapped, python) =
+            (row(BASELINE), row(IN_PROCESS), row(LOOPBACK), row(UNWRAPPED), row(PYTHON));
+        println!(
+            "| {} | {} | {:.2} | {:.2} | {:+.1} µs | {:+.1} µs | {:+.0} µs | {:+.1} µs | {:+.0} µs | {:.2} |",
+            base.path,
+            base.connections,
+            inproc.load.rps / base.load.rps,
+            loopback.load.rps / base.load.rps,
+            unwrapped.cpu_us_per_req - base.cpu_us_per_req,
+            loopback.cpu_us_per_req - inproc.cpu_us_per_req,
+            loopback.load.p50_us - inproc.load.p50_us,
+            inproc.cpu_us_per_req - unwrapped.cpu_us_per_req,
+            inproc.load.p50_us - unwrapped.load.p50_us,
+            python.load.rps / inproc.load.rps,
+        );
     }
 }

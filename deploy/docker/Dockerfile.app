@@ -16,13 +16,17 @@ WORKDIR /src
 RUN rustup target add wasm32-wasip2
 COPY . .
 RUN cargo build --locked --target wasm32-wasip2 --release \
-      -p chaoslab-api -p chaoslab-chaos -p chaoslab-sidecar-link
+      -p chaoslab-api -p chaoslab-chaos-layer -p chaoslab-chaos -p chaoslab-sidecar-link
+# The api served wrapped in the chaos layer, as spin.toml names it; the
+# wrapper needs no Wasm runtime (wac-graph only).
+RUN cargo run --locked --release --quiet -p chaoslab-compose --bin chaoslab-wrap -- \
+      target/wasm32-wasip2/release/chaoslab_api.wasm -o target/wasm32-wasip2/release/chaoslab_api_wrapped.wasm
 
 FROM ${SPIN_IMAGE}
 WORKDIR /app
 COPY spin.toml /app/spin.toml
 # The paths spin.toml's `source` and `dependencies` name, relative to it.
-COPY --from=build /src/target/wasm32-wasip2/release/chaoslab_api.wasm \
+COPY --from=build /src/target/wasm32-wasip2/release/chaoslab_api_wrapped.wasm \
                   /src/target/wasm32-wasip2/release/chaoslab_chaos.wasm \
                   /src/target/wasm32-wasip2/release/chaoslab_sidecar_link.wasm \
                   /app/target/wasm32-wasip2/release/

@@ -1,6 +1,7 @@
 """The container images (deploy/docker), checked offline: pinned base images,
 non-root runtime users, the ports and commands the Container App expects,
-and app images that carry exactly the .wasm files spin.toml names."""
+and app images that carry exactly the .wasm files spin.toml names (a
+wrapped handler made in the build stage by wrapping its own crate's .wasm)."""
 
 import re
 import tomllib
@@ -94,7 +95,15 @@ def test_app_images_carry_every_wasm_spin_toml_names(name):
     assert copied == needed
     built = " ".join(rest for word, rest in instructions(name) if word == "RUN")
     for wasm in needed:
-        crate = wasm.rsplit("/", 1)[1].removesuffix(".wasm").replace("_", "-")
+        stem = wasm.rsplit("/", 1)[1].removesuffix(".wasm")
+        if stem.endswith("_wrapped"):
+            # Built from its handler crate, then wrapped in the chaos layer.
+            handler = stem.removesuffix("_wrapped")
+            wrap = rf"wrap\s+(?:--\s+)?\S*/{handler}\.wasm\s+-o\s+\S*/{stem}\.wasm"
+            assert re.search(wrap, built), f"{name}: {stem}.wasm is not made by wrapping {handler}.wasm"
+            assert "-p chaoslab-chaos-layer" in built, f"{name}: the chaos layer is not built"
+            stem = handler
+        crate = stem.replace("_", "-")
         assert f"-p {crate}" in built, f"{name}: {crate} is not built"
 
 

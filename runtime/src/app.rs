@@ -9,9 +9,9 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
-use crate::compose::{self, ComposeError, Plug};
 use crate::host::{AllowedHost, HostState, OutboundPolicy, SidecarImports, Variables};
 use crate::manifest::{AppManifest, ComponentSpec, ManifestError, RouteMatch, Router};
+use chaoslab_compose::{self as compose, ComposeError, Plug};
 
 /// Why an app could not be loaded.
 #[derive(Debug, thiserror::Error)]

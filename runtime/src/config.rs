@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use chaoslab_compose::cli::WrapArgs;
 use chaoslab_sidecar::config::{DEFAULT_SHUTDOWN_GRACE, bounded_duration, shutdown_grace};
 use chaoslab_sidecar::{Secret, ServicesArgs, SidecarConfig};
 use chaoslab_telemetry::TelemetryArgs;
@@ -27,6 +28,10 @@ pub enum Command {
     Up(UpArgs),
     /// Run every `[component.*.build]` command of spin.toml, like `spin build`.
     Build(BuildArgs),
+    /// Wrap a wasi:http handler component in the chaos layer, so the chaos
+    /// engine's data-plane faults (hang, latency, injected errors) apply to
+    /// it (the same program as `chaoslab-wrap`, which ships without a Wasm runtime).
+    Wrap(WrapArgs),
     /// Run the sidecar alone (Redis, chaos engine) and serve the
     /// `chaoslab:sidecar` contract over loopback HTTP, for `spin up`: the
     /// same program as `chaoslab-sidecar`, which ships without a Wasm runtime.

@@ -9,17 +9,16 @@
 //! - [`engine`]: the wasmtime engine (pooling, epochs, cache) and epoch ticker.
 //! - [`host`]: per-request host state, the link mode ([`host::SidecarImports`]),
 //!   the in-process sidecar link, outbound policy.
-//! - [`compose`]: a component plugged with its `dependencies` (wac-graph), as
-//!   `spin up` does, for `--link loopback`.
 //! - [`app`]: components compiled and pre-instantiated once, behind a router.
 //! - [`server`]: accept loop, per-request handling, graceful shutdown.
 //!
 //! The sidecar (Redis, the chaos engine, the loopback RPC server, the
 //! `redis-server` child) is the `chaoslab-sidecar` crate; the WIT bindings
-//! are `chaoslab-world`'s.
+//! are `chaoslab-world`'s; composition (a component plugged with its
+//! `dependencies` for `--link loopback`, `chaoslab wrap`) is
+//! `chaoslab-compose`'s.
 
 pub mod app;
-pub mod compose;
 pub mod config;
 pub mod engine;
 pub mod host;

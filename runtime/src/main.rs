@@ -1,5 +1,6 @@
 //! The `chaoslab` binary: `chaoslab up` serves spin.toml on the embedded
 //! runtime; `chaoslab build` runs the components' build commands;
+//! `chaoslab wrap` wraps a handler in the chaos layer;
 //! `chaoslab sidecar` runs the sidecar alone for `spin up` (the same
 //! program as `chaoslab-sidecar`).
 
@@ -20,6 +21,7 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Up(args) => cli::up::run(args),
         Command::Build(args) => cli::build::run(&args),
+        Command::Wrap(args) => chaoslab_compose::cli::run(&args),
         Command::Sidecar(config) => cli::sidecar::run(config),
     };
     match result {

@@ -54,6 +54,13 @@ ensure_native_deps() {
   apt_install pkg-config libssl-dev
 }
 
+# Python 3 with venv, for the Python example's toolchain (componentize-py,
+# installed from PyPI into a venv by examples/python/build.sh).
+ensure_python_venv() {
+  command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null && return 0
+  apt_install python3 python3-venv
+}
+
 # redis-server, for the embedded default and for the tests.
 ensure_redis_server() {
   command -v redis-server >/dev/null && return 0

@@ -30,6 +30,28 @@ pub fn test_manifest() -> PathBuf {
     workspace_root().join("tests/fixtures/spin.toml")
 }
 
+/// The second-language example's manifest (`examples/python/spin.toml`),
+/// checked once to be built: its handler, and that handler wrapped.
+pub fn python_manifest() -> PathBuf {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
+        let sources = ["examples/python/app.py", "examples/python/requirements.txt", CONTRACT[0]];
+        check_fresh(&python_handler(), &sources);
+        check_fresh(&python_handler().with_file_name("app_wrapped.wasm"), &[&sources[..], LAYER].concat());
+    });
+    workspace_root().join("examples/python/spin.toml")
+}
+
+/// The Python handler as componentize-py built it, before wrapping.
+pub fn python_handler() -> PathBuf {
+    target_dir().join("examples/python/app.wasm")
+}
+
+/// A component built for `wasm32-wasip2` (release), by file name.
+pub fn component(file: &str) -> PathBuf {
+    target_dir().join("wasm32-wasip2/release").join(file)
+}
+
 /// Shared compiled-component cache for all test runs.
 pub fn cache_dir() -> PathBuf {
     target_dir().join("chaoslab-test-cache")
@@ -38,21 +60,28 @@ pub fn cache_dir() -> PathBuf {
 /// Sources every binary and component that speaks the contract is built from.
 const CONTRACT: [&str; 2] = ["wit", "world/src"];
 
+/// Sources of the chaos layer and of the wrapping, which every wrapped
+/// component is also built from.
+const LAYER: &[&str] = &["components/chaos-layer/src", "components/guest-http/src", "compose/src", "wit", "world/src"];
+
 /// The `chaoslab` binary, checked once to be built and newer than the
 /// sources, with the components it serves.
 pub fn chaoslab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let bin = target_dir().join("release/chaoslab");
-        check_fresh(&bin, &["runtime/src", "sidecar/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
+        check_fresh(&bin, &["runtime/src", "sidecar/src", "compose/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
         let guest_http = "components/guest-http/src";
+        let api = ["components/api/src", guest_http, CONTRACT[0], CONTRACT[1]];
         for (wasm, sources) in [
-            ("chaoslab_api.wasm", &["components/api/src", guest_http, CONTRACT[0], CONTRACT[1]][..]),
-            ("chaoslab_chaos.wasm", &["components/chaos/src", guest_http, CONTRACT[0], CONTRACT[1]][..]),
-            ("chaoslab_test_guest.wasm", &["components/test-guest/src"][..]),
-            ("chaoslab_sidecar_link.wasm", &["components/sidecar-link/src", CONTRACT[0], CONTRACT[1]][..]),
+            ("chaoslab_api.wasm", api.to_vec()),
+            ("chaoslab_api_wrapped.wasm", [&api[..], LAYER].concat()),
+            ("chaoslab_chaos.wasm", vec!["components/chaos/src", guest_http, CONTRACT[0], CONTRACT[1]]),
+            ("chaoslab_test_guest.wasm", vec!["components/test-guest/src"]),
+            ("chaoslab_test_guest_wrapped.wasm", [&["components/test-guest/src"][..], LAYER].concat()),
+            ("chaoslab_sidecar_link.wasm", vec!["components/sidecar-link/src", CONTRACT[0], CONTRACT[1]]),
         ] {
-            check_fresh(&target_dir().join("wasm32-wasip2/release").join(wasm), sources);
+            check_fresh(&component(wasm), &sources);
         }
         bin
     })
@@ -68,6 +97,16 @@ pub fn sidecar_bin() -> &'static Path {
     })
 }
 
+/// The `chaoslab-wrap` binary, checked once to be built and fresh.
+pub fn wrap_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let bin = target_dir().join("release/chaoslab-wrap");
+        check_fresh(&bin, &["compose/src", "Cargo.lock"]);
+        bin
+    })
+}
+
 /// The benchmark's native baseline, checked to be built and fresh.
 pub fn baseline_bin() -> PathBuf {
     let bin = target_dir().join("release/chaoslab-baseline");
@@ -78,8 +117,8 @@ pub fn baseline_bin() -> PathBuf {
 /// Panics with the fix when `artifact` is missing or older than any file
 /// under `sources` (paths relative to the workspace root).
 fn check_fresh(artifact: &Path, sources: &[&str]) {
-    let fix = "build first with `scripts/test` (or `cargo build --release && \
-               target/release/chaoslab build && target/release/chaoslab build --manifest tests/fixtures/spin.toml`)";
+    let fix = "build first with `scripts/build` (cargo build --release, then `target/release/chaoslab build` \
+               for spin.toml, tests/fixtures/spin.toml and examples/python/spin.toml)";
     let built = std::fs::metadata(artifact)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| panic!("{} is missing: {fix}", artifact.display()));

@@ -56,6 +56,8 @@ pub struct Builder {
     link: Link,
     /// Environment for `chaoslab up` and its sidecar (telemetry settings).
     shared_env: Vec<(String, String)>,
+    /// How long `chaoslab up` may take to print its readiness line.
+    start_timeout: Duration,
 }
 
 /// True for the flags that configure what the sidecar owns.
@@ -128,6 +130,14 @@ impl Builder {
         self
     }
 
+    /// Allows `timeout` for the readiness line instead of
+    /// [`START_TIMEOUT`](crate::process::START_TIMEOUT): for the first start
+    /// on a cold compile cache of a component of tens of MB.
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
     /// Starts it and waits for the readiness line; panics if it fails.
     pub fn start(self) -> Chaoslab {
         match self.try_start() {
@@ -165,7 +175,7 @@ impl Builder {
             .env("CHAOSLAB_LOG", "info");
         clean_env(&mut cmd);
         cmd.envs(self.env.iter().chain(&self.shared_env).map(|(k, v)| (k, v)));
-        let (process, addr) = Process::start(cmd, READY_PREFIX)?;
+        let (process, addr) = Process::start_within(cmd, READY_PREFIX, self.start_timeout)?;
         Ok(Chaoslab { process, addr, sidecar })
     }
 }
@@ -180,6 +190,7 @@ impl Chaoslab {
             with_test_token: true,
             link: Link::InProcess,
             shared_env: Vec::new(),
+            start_timeout: crate::process::START_TIMEOUT,
         }
     }
 
@@ -212,6 +223,13 @@ impl Chaoslab {
     /// `GET path` (5 s deadline; panics if no answer).
     pub async fn get(&self, path: &str) -> HttpResponse {
         get(&self.url(path), Duration::from_secs(5)).await.unwrap_or_else(|e| panic!("GET {path}: {e:#}"))
+    }
+
+    /// `GET path` and how long the answer took: (status, duration).
+    pub async fn timed_get(&self, path: &str) -> (u16, Duration) {
+        let start = std::time::Instant::now();
+        let resp = self.get(path).await;
+        (resp.status, start.elapsed())
     }
 
     /// Waits up to 5 s for `needle` to appear on its (or its sidecar's)

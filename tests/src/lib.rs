@@ -12,6 +12,7 @@
 //! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`, in
 //!   either [`Link`] mode (the end-to-end matrix).
 //! - [`sidecar`]: [`SidecarProcess`], the real `chaoslab-sidecar`, restartable.
+//! - [`component_world`]: [`ComponentWorld`], what a `.wasm` imports and exports.
 //! - [`process`]: a child announcing readiness on stderr, logs collected.
 //! - [`poll`]: wait until a condition holds, bounded.
 //! - [`server_thread`]: a fake server's thread, stopped on drop.
@@ -26,6 +27,7 @@
 
 pub mod artifacts;
 pub mod chaoslab;
+pub mod component_world;
 pub mod fake_identity;
 pub mod fake_telemetry;
 pub mod http;
@@ -39,6 +41,7 @@ pub mod signal;
 pub mod tls_certs;
 
 pub use chaoslab::{Chaoslab, Link};
+pub use component_world::ComponentWorld;
 pub use fake_identity::FakeIdentity;
 pub use fake_telemetry::{FakeAppInsights, FakeOtlp, FakeOtlpGrpc};
 pub use http::{HttpResponse, get, request};

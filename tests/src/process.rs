@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a process may take to print its readiness line.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A running child with collected stderr.
 pub struct Process {
@@ -44,7 +44,17 @@ pub fn clean_env(cmd: &mut Command) {
 impl Process {
     /// Spawns `cmd` and waits for the stderr line starting with `ready_prefix`
     /// followed by `ADDR/`.
-    pub fn start(mut cmd: Command, ready_prefix: &'static str) -> Result<(Self, SocketAddr), StartFailure> {
+    pub fn start(cmd: Command, ready_prefix: &'static str) -> Result<(Self, SocketAddr), StartFailure> {
+        Self::start_within(cmd, ready_prefix, START_TIMEOUT)
+    }
+
+    /// [`Process::start`], allowing `timeout` for the readiness line (a
+    /// first start that compiles a big component takes longer).
+    pub fn start_within(
+        mut cmd: Command,
+        ready_prefix: &'static str,
+        timeout: Duration,
+    ) -> Result<(Self, SocketAddr), StartFailure> {
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn the chaoslab binary");
         let stderr = child.stderr.take().expect("piped stderr");
@@ -72,7 +82,7 @@ impl Process {
                 let stderr = log.lock().expect("log lock").clone();
                 return Err(StartFailure { status, stderr });
             }
-            assert!(start.elapsed() < START_TIMEOUT, "{ready_prefix}… not printed within {START_TIMEOUT:?}");
+            assert!(start.elapsed() < timeout, "{ready_prefix}… not printed within {timeout:?}");
         }
     }
 

@@ -8,12 +8,6 @@ use chaoslab_tests::{Chaoslab, Link, RedisServer};
 use http::Method;
 use rstest::rstest;
 
-async fn timed_get(app: &Chaoslab, path: &str) -> (u16, Duration) {
-    let start = Instant::now();
-    let resp = app.get(path).await;
-    (resp.status, start.elapsed())
-}
-
 #[rstest]
 #[tokio::test]
 async fn latency_delays_requests_and_stops_at_its_end_without_any_call(
@@ -23,20 +17,20 @@ async fn latency_delays_requests_and_stops_at_its_end_without_any_call(
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     app.start_experiment("latency", r#"{"ms":300,"duration_seconds":2}"#).await;
     for path in ["/", "/"] {
-        let (status, took) = timed_get(&app, path).await;
+        let (status, took) = app.timed_get(path).await;
         assert_eq!(status, 200);
         assert!(took >= Duration::from_millis(300), "{path} took {took:?}");
     }
     // Without `routes`, the health probe is spared (wit/sidecar.wit: a fault
     // for users must not fail the platform's readiness probe).
-    let (status, took) = timed_get(&app, "/health").await;
+    let (status, took) = app.timed_get("/health").await;
     assert_eq!(status, 200);
     assert!(took < Duration::from_millis(150), "/health delayed without being targeted: {took:?}");
     let chaos_status = Instant::now();
     app.chaos(Method::GET, "/chaos/status", "").await;
     assert!(chaos_status.elapsed() < Duration::from_millis(200), "control routes are exempt");
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let (status, took) = timed_get(&app, "/").await;
+    let (status, took) = app.timed_get("/").await;
     assert_eq!(status, 200);
     assert!(took < Duration::from_millis(150), "still delayed after the end: {took:?}");
 }
@@ -84,15 +78,15 @@ async fn hang_holds_health_keeps_control_routes_and_ends_on_delete_or_time(
     assert_eq!(status["active"][0]["id"], hang["id"]);
     let start = Instant::now();
     app.chaos(Method::DELETE, "/chaos", "").await;
-    let (code, took) = timed_get(&app, "/health").await;
+    let (code, took) = app.timed_get("/health").await;
     assert_eq!(code, 200);
     assert!(start.elapsed() < Duration::from_millis(500), "DELETE did not end the hang at once ({took:?})");
 
     app.start_experiment("hang", r#"{"duration_seconds":1}"#).await;
-    let (code, took) = timed_get(&app, "/").await;
+    let (code, took) = app.timed_get("/").await;
     assert_eq!(code, 200, "a held request is served when the hang ends");
     assert!(took >= Duration::from_millis(800) && took < Duration::from_millis(2000), "{took:?}");
-    assert_eq!(timed_get(&app, "/health").await.0, 200);
+    assert_eq!(app.timed_get("/health").await.0, 200);
 }
 
 #[rstest]

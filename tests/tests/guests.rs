@@ -1,6 +1,8 @@
 //! The runtime contains misbehaving guests: a trap or a loop costs only its
 //! own request; outbound requests follow `allowed_outbound_hosts`; the
-//! concurrency cap answers 503 with Retry-After.
+//! concurrency cap answers 503 with Retry-After. The test guest is served
+//! wrapped in the chaos layer, so these also prove the layer keeps an inner
+//! trap a trap (`500`) and an inner loop under the request timeout (`504`).
 
 use std::time::{Duration, Instant};
 

@@ -183,7 +183,7 @@ fn kebab(s: &str) -> bool {
 #[test]
 fn the_project_manifests_are_valid_for_spin() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    for manifest in ["spin.toml", "tests/fixtures/spin.toml"] {
+    for manifest in ["spin.toml", "tests/fixtures/spin.toml", "examples/python/spin.toml"] {
         let text = std::fs::read_to_string(root.join(manifest)).unwrap();
         assert_eq!(violations(&text), Vec::<String>::new(), "{manifest}");
     }

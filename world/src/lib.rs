@@ -9,6 +9,9 @@
 //!   chaos engine uses them as its vocabulary.
 //! - [`bridge`]: the `bridge` world: the exports the `sidecar-link` bridge
 //!   component implements, with the same serde form.
+//! - `layer` (feature `layer`): the `layer` world of `wit/http.wit`, which
+//!   also names `wasi:http`: the chaos layer component's export and its
+//!   import of the wrapped handler. Only that component turns it on.
 //! - `host` (feature `host`): wasmtime's `bindgen!` of the handler world, for
 //!   the embedded runtime's in-process link, and the conversions between its
 //!   types and [`wire`]'s, written once per type for both directions.
@@ -22,4 +25,6 @@
 pub mod bridge;
 #[cfg(feature = "host")]
 pub mod host;
+#[cfg(feature = "layer")]
+pub mod layer;
 pub mod wire;

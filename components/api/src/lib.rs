@@ -5,12 +5,14 @@
 //! - `GET /health` pings Redis through the sidecar and answers `200 healthy`
 //!   or `503 unhealthy` with the reason.
 //!
-//! Before serving, each request asks the chaos engine (`chaos.decide`, with
-//! its path and method) and applies what it says: hold (hang), delay, or
-//! answer an injected status.
 //! Store failures become `503` RFC 9457 problem documents, and an event and
 //! a count through the sidecar's `telemetry` interface. The component holds
 //! no state between requests; it reaches nothing but the WIT imports.
+//!
+//! It knows nothing of chaos: spin.toml serves it wrapped in the chaos layer
+//! (`components/chaos-layer`, `chaoslab wrap`), which applies the data-plane
+//! faults in front of it, as it would in front of any handler; Redis faults
+//! reach it as failing store calls.
 
 // The `#[http_component]` macro expands to the unsafe export glue of the
 // component model ABI.
@@ -19,7 +21,7 @@
 mod problem;
 
 use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, replica};
-use chaoslab_world::wire::{chaos, store, telemetry};
+use chaoslab_world::wire::{store, telemetry};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -30,30 +32,12 @@ const VISITS_KEY: &str = "chaoslab:visits";
 #[http_component]
 fn handle(req: Request) -> Response {
     let path = req.path().to_owned();
-    // Faults come first, for every request this data plane receives (as a
-    // layer in front of the handler would apply them).
-    if let Some(injected) = apply_chaos(&path, &req.method().to_string()) {
-        return injected;
-    }
     match (path.as_str(), req.method()) {
         ("/", Method::Get) => visit(),
         ("/health", Method::Get) => health(),
         ("/" | "/health", method) => method_not_allowed(&method.to_string(), "GET"),
         _ => not_found(&path),
     }
-}
-
-/// Applies the chaos engine's decision for `path` and `method`: hold,
-/// delay, then maybe fail.
-fn apply_chaos(path: &str, method: &str) -> Option<Response> {
-    let decision = chaos::decide(path, method);
-    if let Some(ms) = decision.hang_ms {
-        chaos::hold(ms);
-    }
-    if decision.delay_ms > 0 {
-        chaos::hold(decision.delay_ms.into());
-    }
-    decision.fail_status.map(|status| problem::injected(status, &decision.experiments))
 }
 
 /// `GET /`: count the visit and say who served it.

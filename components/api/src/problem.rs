@@ -1,8 +1,7 @@
-//! This component's problem documents: store failures and injected faults.
+//! This component's problem documents: store failures.
 
 use chaoslab_guest_http::problem;
 use chaoslab_world::wire::store::Error as StoreError;
-use serde_json::json;
 use spin_sdk::http::Response;
 
 /// A short, client-safe description of a store failure.
@@ -22,10 +21,4 @@ pub fn store_unavailable(err: &StoreError) -> Response {
     let mut resp = problem(503, "Redis unavailable", &describe(err), None);
     resp.set_header("retry-after", "1");
     resp
-}
-
-/// The status a chaos `errors` experiment asked for.
-pub fn injected(status: u16, experiments: &[String]) -> Response {
-    let detail = format!("fault injected by chaos experiment {}", experiments.join(", "));
-    problem(status, "Injected fault", &detail, Some(("experiments", json!(experiments))))
 }

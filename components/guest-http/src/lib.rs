@@ -26,11 +26,17 @@ pub fn json(status: u16, content_type: &str, body: &Value) -> Response {
 /// A problem document: `title`, `status`, `detail`, plus `extra` members
 /// (e.g. `errors` with the fields at fault).
 pub fn problem(status: u16, title: &str, detail: &str, extra: Option<(&str, Value)>) -> Response {
+    json(status, PROBLEM_JSON, &problem_document(status, title, detail, extra))
+}
+
+/// The body of [`problem`], for components that write their response
+/// through `wasi:http` themselves (the chaos layer).
+pub fn problem_document(status: u16, title: &str, detail: &str, extra: Option<(&str, Value)>) -> Value {
     let mut body = json!({ "type": "about:blank", "title": title, "status": status, "detail": detail });
     if let Some((key, value)) = extra {
         body[key] = value;
     }
-    json(status, PROBLEM_JSON, &body)
+    body
 }
 
 /// `404` for a path the component does not serve.

@@ -1,4 +1,4 @@
-//! Composing a component with its `[component.<id>.dependencies]`, as Spin
+//! Plugging a component with its `[component.<id>.dependencies]`, as Spin
 //! does for `spin up`: each dependency is instantiated once and its exports
 //! plug the imports the dependency's key names; everything else (WASI, the
 //! dependency's own imports) stays an import of the composed component, so

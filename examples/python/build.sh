@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the Python handler into target/examples/python/app.wasm with
+# componentize-py, against wit/ (world chaoslab:sidecar/http-handler).
+# spin.toml's build command then wraps it in the chaos layer.
+#
+# Env:
+#   CHAOSLAB_PYTHON_VENV  virtualenv to create or reuse (default: examples/python/.venv)
+#   PYTHON                interpreter for the venv (default: python3, >= 3.9)
+# The venv is (re)installed only when requirements.txt changes, and the
+# component rebuilt only when app.py, wit/ or the toolchain changed:
+# componentize-py snapshots an initialised CPython, which takes ~15 s.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+venv=${CHAOSLAB_PYTHON_VENV:-$here/.venv}
+requirements=$here/requirements.txt
+out=$root/target/examples/python/app.wasm
+
+stamp=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [[ ! -x $venv/bin/componentize-py || $(cat "$venv/.requirements.sha256" 2>/dev/null) != "$stamp" ]]; then
+  echo "build.sh: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
+  "${PYTHON:-python3}" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$stamp" >"$venv/.requirements.sha256"
+fi
+
+if [[ -f $out && -z $(find "$here/app.py" "$root/wit" "$venv/.requirements.sha256" -newer "$out" -print -quit) ]]; then
+  echo "build.sh: $out is up to date" >&2
+  exit 0
+fi
+mkdir -p "$(dirname "$out")"
+echo "build.sh: componentize-py -> $out" >&2
+# A set VIRTUAL_ENV would put that venv's site-packages into the component.
+(cd "$here" && env -u VIRTUAL_ENV "$venv/bin/componentize-py" --quiet -d "$root/wit" -w http-handler \
+  componentize --python-path "$here" app -o "$out.partial")
+mv "$out.partial" "$out"
