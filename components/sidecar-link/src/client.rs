@@ -12,6 +12,8 @@
 //! held it until the sidecar's delayed ACK, ~40 ms later, on 10–20 % of
 //! calls (issue #18).
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasi::http::outgoing_handler;
@@ -24,6 +26,8 @@ use crate::deadline::{self, BUDGET_MS};
 const CONNECT_TIMEOUT_NS: u64 = 1_000_000_000;
 /// The header telling the runtime how long a hold call may take.
 const HOLD_HEADER: &str = "chaoslab-hold-ms";
+/// The header on every answer naming the sidecar's replica.
+const REPLICA_HEADER: &str = "chaoslab-replica";
 
 /// Why a call failed.
 #[derive(Debug)]
@@ -71,6 +75,15 @@ fn link() -> Result<Link, CallError> {
         _ => return Err(CallError::Unavailable(format!("sidecar-link: sidecar_url {url:?} must be http://host:port"))),
     };
     Ok(Link { scheme, authority: rest.trim_end_matches('/').to_owned(), token })
+}
+
+/// The replica's name as the sidecar's answers give it (this instance's:
+/// this request's), once any call was answered.
+static REPLICA: OnceLock<String> = OnceLock::new();
+
+/// The replica's name, if a call of this request was answered already.
+pub fn replica() -> Option<&'static str> {
+    REPLICA.get().map(String::as_str)
 }
 
 /// Calls `interface.function` with `params`; `hold_ms` (for `chaos.hold`)
@@ -175,6 +188,9 @@ fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<
         }
     };
     written.map_err(|e| internal(&format!("writing the request body: {e}")))?;
+    if let Some(name) = response.headers().get(&REPLICA_HEADER.to_owned()).first() {
+        let _ = REPLICA.set(String::from_utf8_lossy(name).into_owned());
+    }
     let status = response.status();
     let incoming = response.consume().map_err(|()| internal("reading the response"))?;
     let mut buf = Vec::new();

@@ -125,6 +125,18 @@ impl telemetry::Guest for Bridge {
     fn add_counter(name: String, delta: u64, attributes: Vec<telemetry::Attribute>) {
         best_effort("add-counter", &(name, delta, attributes));
     }
+
+    /// From the answer of an earlier call of this request when there was
+    /// one (every answer names the replica), else asked for.
+    fn replica() -> String {
+        if let Some(name) = client::replica() {
+            return name.to_owned();
+        }
+        if deadline::link_failed() {
+            return "unknown".to_owned();
+        }
+        call("telemetry", "replica", &[(); 0], 0).unwrap_or_else(|_| "unknown".to_owned())
+    }
 }
 
 chaoslab_world::bridge::export!(Bridge with_types_in chaoslab_world::bridge);
