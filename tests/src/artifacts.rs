@@ -45,6 +45,16 @@ pub fn chaoslab_bin() -> &'static Path {
     BIN.get_or_init(|| {
         let bin = target_dir().join("release/chaoslab");
         check_fresh(&bin, &["runtime/src", "sidecar/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
+        check_components();
+        bin
+    })
+}
+
+/// Checks once that every component's `.wasm` is built and newer than its
+/// sources (whoever serves them: `chaoslab up` or `spin up`).
+pub fn check_components() {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
         let guest_http = "components/guest-http/src";
         for (wasm, sources) in [
             ("chaoslab_api.wasm", &["components/api/src", guest_http, CONTRACT[0], CONTRACT[1]][..]),
@@ -54,8 +64,7 @@ pub fn chaoslab_bin() -> &'static Path {
         ] {
             check_fresh(&target_dir().join("wasm32-wasip2/release").join(wasm), sources);
         }
-        bin
-    })
+    });
 }
 
 /// The `chaoslab-sidecar` binary, checked once to be built and fresh.

@@ -64,6 +64,7 @@ impl SpinUp {
     /// reaching the sidecar at `sidecar_url` with `link_token` (the
     /// manifest's variables, set as Spin's `SPIN_VARIABLE_*`).
     pub fn start(manifest: &Path, sidecar_url: &str, link_token: &str) -> Result<(Self, SocketAddr), StartFailure> {
+        crate::artifacts::check_components();
         let state = tempfile::tempdir().expect("a state dir for spin up");
         let mut cmd = Command::new(spin_bin());
         cmd.arg("up")
