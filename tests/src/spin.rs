@@ -21,6 +21,11 @@ use crate::process::{Process, StartFailure, clean_env};
 /// The variable naming the Spin CLI to test with.
 pub const SPIN_BIN_ENV: &str = "SPIN_BIN";
 
+/// The Spin release these tests are run with in CI (`.ci/run` unpacks it)
+/// and the app image pins (deploy/docker/Dockerfile.app, checked by
+/// deploy/tests). Another `spin` runs them too; its version is printed.
+pub const TESTED_VERSION: &str = "4.0.2";
+
 /// The readiness line's prefix (stdout).
 const READY_PREFIX: &str = "Serving http://";
 
@@ -33,14 +38,24 @@ const HOW_TO_GET_SPIN: &str = "the Link::Spin cases run the real Spin CLI: set S
 /// saying how to get one, when there is none.
 pub fn spin_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| match std::env::var_os(SPIN_BIN_ENV) {
-        Some(path) => {
-            let path = PathBuf::from(path);
-            assert!(path.is_file(), "{SPIN_BIN_ENV}={} is not a file; {HOW_TO_GET_SPIN}", path.display());
-            path
-        }
-        None => on_path("spin")
-            .unwrap_or_else(|| panic!("no Spin CLI ({SPIN_BIN_ENV} unset, no `spin` on PATH): {HOW_TO_GET_SPIN}")),
+    BIN.get_or_init(|| {
+        let bin = match std::env::var_os(SPIN_BIN_ENV) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                assert!(path.is_file(), "{SPIN_BIN_ENV}={} is not a file; {HOW_TO_GET_SPIN}", path.display());
+                path
+            }
+            None => on_path("spin")
+                .unwrap_or_else(|| panic!("no Spin CLI ({SPIN_BIN_ENV} unset, no `spin` on PATH): {HOW_TO_GET_SPIN}")),
+        };
+        let version = Command::new(&bin).arg("--version").output();
+        let version = version.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+        eprintln!(
+            "Link::Spin: {} is {} (tested: spin {TESTED_VERSION})",
+            bin.display(),
+            version.unwrap_or_else(|e| format!("not runnable: {e}"))
+        );
+        bin
     })
 }
 
