@@ -256,6 +256,16 @@ impl Chaoslab {
         self.sidecar.as_ref().map_or_else(|| self.pid(), SidecarProcess::pid)
     }
 
+    /// Every process serving it, for CPU time: the app and what it started
+    /// (`spin up`'s trigger process), and the sidecar beside it.
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids = crate::proc_stat::with_descendants(self.pid());
+        if let Some(sidecar) = &self.sidecar {
+            pids.extend(crate::proc_stat::with_descendants(sidecar.pid()));
+        }
+        pids
+    }
+
     /// The external sidecar (loopback and Spin modes).
     pub fn sidecar(&mut self) -> Option<&mut SidecarProcess> {
         self.sidecar.as_mut()
