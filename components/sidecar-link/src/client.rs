@@ -133,7 +133,9 @@ fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<
     }
     let left_ns = deadline::remaining_ns();
     if left_ns == 0 {
-        return Err(CallError::Timeout(format!("the request's {BUDGET_MS}ms for sidecar calls are spent")));
+        return Err(CallError::Timeout(format!(
+            "sidecar did not answer in time: the request's {BUDGET_MS}ms for sidecar calls are spent"
+        )));
     }
     let internal = |what: &str| CallError::Other(format!("sidecar-link: {what}"));
     let headers = Fields::new();
