@@ -3,17 +3,20 @@
 //!
 //! Run through `scripts/bench` (which builds everything first). Starts the
 //! Redis, `chaoslab up` in-process, `chaoslab up --link loopback` beside a
-//! `chaoslab sidecar` (the Spin CLI's composition), `chaoslab-baseline`,
+//! `chaoslab-sidecar` (the Spin CLI's composition), with `SPIN_BIN` set the
+//! real `spin up` beside another `chaoslab-sidecar`, `chaoslab-baseline`,
 //! and for the chaos layer's cost and the second language `chaoslab up`
 //! in-process serving the api unwrapped (`bench/unwrapped.spin.toml`) and
 //! the Python handler (`examples/python/spin.toml`); loads `GET /` and
 //! `GET /health` with `wrk` at each connection count, and prints req/s, p50,
 //! p99, errors, server CPU time per request (all of a target's processes),
-//! the ratios to the baseline, the cost of the bridge hop and of the layer.
+//! the ratios to the baseline, the cost of the bridge hop and of the layer,
+//! and with `--histogram` each run's latency distribution ([`report`]).
 //! Not part of the test gate.
 //!
-//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health]`
+//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health] [--histogram]`
 
+mod report;
 mod wire;
 mod wrk;
 
@@ -24,7 +27,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 
+use chaoslab_tests::spin::SPIN_BIN_ENV;
 use chaoslab_tests::{Chaoslab, Link, RedisServer, artifacts, proc_stat};
+use report::Row;
 
 /// Benchmark settings.
 #[derive(Debug, Parser)]
@@ -38,6 +43,9 @@ struct Args {
     /// Paths to load.
     #[arg(long, value_delimiter = ',', default_values_t = ["/".to_owned(), "/health".to_owned()])]
     paths: Vec<String>,
+    /// Also print each run's latency histogram.
+    #[arg(long)]
+    histogram: bool,
 }
 
 /// One server under test.
@@ -50,15 +58,6 @@ struct Target {
     pids: Vec<u32>,
 }
 
-/// One row of the results.
-struct Row {
-    target: &'static str,
-    connections: u32,
-    path: String,
-    load: wrk::LoadResult,
-    cpu_us_per_req: f64,
-}
-
 fn humantime_secs(s: &str) -> Result<Duration, String> {
     let secs = s.trim_end_matches('s').parse::<u64>().map_err(|e| format!("{s:?}: {e} (use e.g. 10s)"))?;
     Ok(Duration::from_secs(secs))
@@ -68,9 +67,9 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let baseline_bin = artifacts::baseline_bin();
     let redis = RedisServer::start();
-    let chaoslab = Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url()).start();
-    let loopback =
-        Chaoslab::builder().link(Link::Loopback).manifest(artifacts::app_manifest()).redis(&redis.url()).start();
+    let app = || Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url());
+    let chaoslab = app().start();
+    let loopback = app().link(Link::Loopback).start();
     let unwrapped = Chaoslab::builder()
         .manifest(artifacts::workspace_root().join("bench/unwrapped.spin.toml"))
         .redis(&redis.url())
@@ -80,23 +79,35 @@ fn main() -> anyhow::Result<()> {
         .redis(&redis.url())
         .start_timeout(Duration::from_secs(240))
         .start();
+    let spin = if std::env::var_os(SPIN_BIN_ENV).is_some() {
+        Some(app().link(Link::Spin).start())
+    } else {
+        eprintln!("bench: {SPIN_BIN_ENV} is not set: no spin target (set it to a Spin CLI to compare spin up)");
+        None
+    };
     let (mut baseline, baseline_url) = start_baseline(&baseline_bin, &redis.url())?;
 
-    let targets = [
-        Target { name: BASELINE, url: baseline_url, pids: vec![baseline.id()] },
-        Target { name: IN_PROCESS, url: chaoslab.url(""), pids: vec![chaoslab.pid()] },
-        Target { name: LOOPBACK, url: loopback.url(""), pids: vec![loopback.pid(), loopback.engine_pid()] },
-        Target { name: UNWRAPPED, url: unwrapped.url(""), pids: vec![unwrapped.pid()] },
-        Target { name: PYTHON, url: python.url(""), pids: vec![python.pid()] },
+    let mut targets = vec![
+        Target { name: report::BASELINE, url: baseline_url, pids: vec![baseline.id()] },
+        Target { name: report::IN_PROCESS, url: chaoslab.url(""), pids: chaoslab.pids() },
+        Target { name: report::LOOPBACK, url: loopback.url(""), pids: loopback.pids() },
+        Target { name: report::UNWRAPPED, url: unwrapped.url(""), pids: unwrapped.pids() },
+        Target { name: report::PYTHON, url: python.url(""), pids: python.pids() },
     ];
+    if let Some(spin) = &spin {
+        targets.push(Target { name: report::SPIN, url: spin.url(""), pids: spin.pids() });
+    }
+    let script = artifacts::target_dir().join("chaoslab-bench-histogram.lua");
+    std::fs::write(&script, wrk::HISTOGRAM_SCRIPT).with_context(|| format!("writing {}", script.display()))?;
+    let script = args.histogram.then_some(script.as_path());
     let mut rows = Vec::new();
     for path in &args.paths {
         for &connections in &args.connections {
             for target in &targets {
                 let url = format!("{}{path}", target.url);
-                wrk::run(&url, connections, Duration::from_secs(1))?; // warm-up
+                wrk::run(&url, connections, Duration::from_secs(1), None)?; // warm-up
                 let cpu_before = cpu_time(&target.pids)?;
-                let load = wrk::run(&url, connections, args.duration)?;
+                let load = wrk::run(&url, connections, args.duration, script)?;
                 let cpu = cpu_time(&target.pids)? - cpu_before;
                 let cpu_us_per_req = cpu.as_secs_f64() * 1e6 / load.requests as f64;
                 eprintln!("bench: {} {path} c={connections}: {:.0} req/s", target.name, load.rps);
@@ -106,7 +117,7 @@ fn main() -> anyhow::Result<()> {
     }
     let _ = baseline.kill();
     let _ = baseline.wait();
-    print_table(&rows, args.duration, targets.len());
+    report::print(&rows, args.duration);
     println!(
         "\nJSON work of the link per `GET /` (decide + incr: params and answers encoded and decoded): {:.2} µs",
         wire::json_ns_per_request() / 1000.0
@@ -132,52 +143,4 @@ fn start_baseline(bin: &std::path::Path, redis_url: &str) -> anyhow::Result<(Chi
         }
     }
     bail!("chaoslab-baseline exited before listening")
-}
-
-/// The native axum + redis-rs server.
-const BASELINE: &str = "baseline";
-/// `chaoslab up`, in-process link: spin.toml, the api wrapped in the chaos layer.
-const IN_PROCESS: &str = "in-process";
-/// `chaoslab up --link loopback` beside `chaoslab-sidecar`.
-const LOOPBACK: &str = "loopback";
-/// `chaoslab up`, in-process, the api alone (no layer).
-const UNWRAPPED: &str = "unwrapped";
-/// `chaoslab up`, in-process, the Python handler wrapped in the layer.
-const PYTHON: &str = "python";
-
-fn print_table(rows: &[Row], duration: Duration, per_group: usize) {
-    println!(
-        "\n## chaoslab vs native baseline ({}s per run, wrk -t2, same machine, same redis-server)\n",
-        duration.as_secs()
-    );
-    println!("| path | conns | target | req/s | p50 | p99 | errors | server CPU/req |");
-    println!("|---|---:|---|---:|---:|---:|---:|---:|");
-    for r in rows {
-        println!(
-            "| {} | {} | {} | {:.0} | {:.0} µs | {:.0} µs | {} | {:.1} µs |",
-            r.path, r.connections, r.target, r.load.rps, r.load.p50_us, r.load.p99_us, r.load.errors, r.cpu_us_per_req
-        );
-    }
-    println!(
-        "\n| path | conns | req/s in-process/baseline | req/s loopback/baseline | Wasm overhead (CPU/req) | bridge hop (CPU/req) | bridge hop (p50) | chaos layer (CPU/req) | chaos layer (p50) | req/s python/in-process |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for group in rows.chunks(per_group) {
-        let row = |name: &str| group.iter().find(|r| r.target == name).expect("every target ran");
-        let (base, inproc, loopback, unwrapped, python) =
-            (row(BASELINE), row(IN_PROCESS), row(LOOPBACK), row(UNWRAPPED), row(PYTHON));
-        println!(
-            "| {} | {} | {:.2} | {:.2} | {:+.1} µs | {:+.1} µs | {:+.0} µs | {:+.1} µs | {:+.0} µs | {:.2} |",
-            base.path,
-            base.connections,
-            inproc.load.rps / base.load.rps,
-            loopback.load.rps / base.load.rps,
-            unwrapped.cpu_us_per_req - base.cpu_us_per_req,
-            loopback.cpu_us_per_req - inproc.cpu_us_per_req,
-            loopback.load.p50_us - inproc.load.p50_us,
-            inproc.cpu_us_per_req - unwrapped.cpu_us_per_req,
-            inproc.load.p50_us - unwrapped.load.p50_us,
-            python.load.rps / inproc.load.rps,
-        );
-    }
 }

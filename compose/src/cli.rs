@@ -9,9 +9,9 @@ use clap::Args;
 
 use crate::wrap::wrap;
 
-/// Where `cargo build --target wasm32-wasip2 --release -p chaoslab-chaos-layer`
-/// puts the layer, relative to the workspace root (where spin.toml's build
-/// commands run).
+/// Where `cargo build-components` (the alias in .cargo/config.toml) puts the
+/// layer, relative to the workspace root (where spin.toml's build commands
+/// run).
 pub const DEFAULT_LAYER: &str = "target/wasm32-wasip2/release/chaoslab_chaos_layer.wasm";
 
 /// The handler to wrap, the layer, and where the result goes.
@@ -34,8 +34,8 @@ pub fn run(args: &WrapArgs) -> anyhow::Result<()> {
     let handler = std::fs::read(&args.handler).with_context(|| format!("reading {}", args.handler.display()))?;
     let layer = std::fs::read(&args.layer).with_context(|| {
         format!(
-            "reading the chaos layer {} (build it with `cargo build --target wasm32-wasip2 --release \
-             -p chaoslab-chaos-layer`, or pass --layer)",
+            "reading the chaos layer {} (build it with `cargo build-components` from the workspace \
+             root, or pass --layer)",
             args.layer.display()
         )
     })?;

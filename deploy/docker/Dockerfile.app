@@ -9,14 +9,15 @@
 # Required at run time: SPIN_VARIABLE_LINK_TOKEN (the sidecar's
 # CHAOSLAB_LINK_TOKEN); optional: SPIN_VARIABLE_SIDECAR_URL.
 ARG RUST_IMAGE=docker.io/library/rust:1.95-bookworm
-ARG SPIN_IMAGE=ghcr.io/spinframework/spin:v3.6.3
+# The Spin release the end-to-end tests run (tests/src/spin.rs, .ci/run).
+ARG SPIN_IMAGE=ghcr.io/spinframework/spin:v4.0.2
 
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 RUN rustup target add wasm32-wasip2
 COPY . .
-RUN cargo build --locked --target wasm32-wasip2 --release \
-      -p chaoslab-api -p chaoslab-chaos-layer -p chaoslab-chaos -p chaoslab-sidecar-link
+# The components' one build (.cargo/config.toml): the same bytes the tests ran.
+RUN cargo build-components
 # The api served wrapped in the chaos layer, as spin.toml names it; the
 # wrapper needs no Wasm runtime (wac-graph only).
 RUN cargo run --locked --release --quiet -p chaoslab-compose --bin chaoslab-wrap -- \

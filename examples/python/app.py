@@ -13,7 +13,6 @@ failing store calls.
 """
 
 import json
-import os
 
 from componentize_py_types import Err, Ok
 from wit_world import exports
@@ -49,12 +48,8 @@ def method_name(method) -> str:
 
 
 def replica() -> str:
-    """Azure Container Apps sets CONTAINER_APP_REPLICA_NAME; elsewhere the runtime passes HOSTNAME."""
-    for name in ("CONTAINER_APP_REPLICA_NAME", "HOSTNAME"):
-        value = os.environ.get(name)
-        if value:
-            return value
-    return "unknown"
+    """The replica's name as the sidecar names it (a component sees no host environment under Spin)."""
+    return telemetry.replica()
 
 
 def describe(err) -> str:

@@ -93,13 +93,10 @@ pub struct App<S: 'static> {
 
 impl<S: SidecarImports> App<S> {
     /// Compiles every component of `manifest` with `engine`, linked as `link`
-    /// says. `host_env` is added to each component's environment (e.g. `HOSTNAME`).
-    pub fn load(
-        engine: &Engine,
-        manifest: &AppManifest,
-        host_env: &[(String, String)],
-        link: &S,
-    ) -> Result<Self, LoadError> {
+    /// says. Like Spin, it passes no host environment to components: only
+    /// their manifest `environment` (the replica's name comes from the
+    /// sidecar, `telemetry.replica`).
+    pub fn load(engine: &Engine, manifest: &AppManifest, link: &S) -> Result<Self, LoadError> {
         let mut linker = Linker::<HostState<S>>::new(engine);
         HostState::<S>::add_to_linker(&mut linker).expect("host interfaces link once");
         let mut loaded: BTreeMap<&str, Arc<LoadedComponent<S>>> = BTreeMap::new();
@@ -109,7 +106,7 @@ impl<S: SidecarImports> App<S> {
             }
             let spec = &manifest.components[id];
             tracing::debug!(component = %id, route = %route, "compiling component");
-            loaded.insert(id, Arc::new(load_component(engine, &linker, manifest, spec, host_env, link)?));
+            loaded.insert(id, Arc::new(load_component(engine, &linker, manifest, spec, link)?));
         }
         let routes = manifest.routes.iter().map(|(route, id)| (route.clone(), loaded[id.as_str()].clone())).collect();
         Ok(Self { name: manifest.name.clone(), router: Router::new(routes) })
@@ -137,7 +134,6 @@ fn load_component<S: SidecarImports>(
     linker: &Linker<HostState<S>>,
     manifest: &AppManifest,
     spec: &ComponentSpec,
-    host_env: &[(String, String)],
     link: &S,
 ) -> Result<LoadedComponent<S>, LoadError> {
     let fail = |cause: wasmtime::Error| LoadError::Component {
@@ -176,8 +172,7 @@ fn load_component<S: SidecarImports>(
         fail(cause.context(format!("linking the component's imports{hint}")))
     })?;
     let pre = ProxyPre::new(instance_pre).map_err(fail)?;
-    let mut env: Vec<(String, String)> = host_env.to_vec();
-    env.extend(spec.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let env: Vec<(String, String)> = spec.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut outbound = OutboundPolicy::new(allowed);
     if let Some(origin) = link.sidecar_origin() {
         outbound = outbound.with_sidecar(origin.clone());

@@ -61,6 +61,21 @@ ensure_python_venv() {
   apt_install python3 python3-venv
 }
 
+# The Spin CLI the end-to-end cases under `spin up` run: $SPIN_BIN, else
+# `spin` on PATH. Not installed here (no package registry has it): says how.
+ensure_spin() {
+  if [ -n "${SPIN_BIN:-}" ]; then
+    [ -x "$SPIN_BIN" ] && return 0
+    echo "chaoslab: SPIN_BIN=$SPIN_BIN is not an executable" >&2
+    return 1
+  fi
+  command -v spin >/dev/null && return 0
+  echo "chaoslab: the tests run the real Spin CLI too: set SPIN_BIN=/path/to/spin or put spin on PATH" \
+    "(Spin 4.0.2 is the tested version: https://spinframework.dev/install; beside a chaoslab clone in CI," \
+    "../shared/tools/spin/install DIR unpacks it)" >&2
+  return 1
+}
+
 # redis-server, for the embedded default and for the tests.
 ensure_redis_server() {
   command -v redis-server >/dev/null && return 0

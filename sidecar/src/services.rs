@@ -1,8 +1,10 @@
-//! [`Services`]: what the sidecar owns — the Redis store and the replica's
-//! chaos engine — started once per process ([`Running::start`]) and shared
+//! [`Services`]: what the sidecar owns — the Redis store, the replica's
+//! chaos engine and its name — started once per process ([`Running::start`]) and shared
 //! by every caller: the RPC server of `chaoslab-sidecar`, and the embedded
 //! runtime's in-process link. The WIT functions themselves are in
 //! [`crate::contract`].
+
+use std::sync::Arc;
 
 use crate::chaos::{self, ChaosEngine};
 use crate::config::ServicesArgs;
@@ -19,6 +21,9 @@ pub struct Services {
     pub redis: RedisStore,
     /// The replica's chaos engine.
     pub chaos: ChaosEngine,
+    /// The replica's name (`telemetry.replica`): known to this native
+    /// process, while components get no host environment under Spin.
+    pub replica: Arc<str>,
 }
 
 /// Why the services could not start.
@@ -66,7 +71,8 @@ impl Running {
         let redis = RedisStore::connect(&redis_args).await?.with_chaos(setup.engine.clone());
         crate::telemetry::observe_chaos(&setup.engine);
         tracing::info!(chaos = setup.engine.enabled(), "chaos engine ready");
-        Ok(Self { services: Services { redis, chaos: setup.engine }, redis_child })
+        let replica = chaoslab_telemetry::resource::replica().into();
+        Ok(Self { services: Services { redis, chaos: setup.engine, replica }, redis_child })
     }
 
     /// Stops the own `redis-server`, if any, and waits for it.

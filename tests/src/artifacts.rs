@@ -71,6 +71,16 @@ pub fn chaoslab_bin() -> &'static Path {
     BIN.get_or_init(|| {
         let bin = target_dir().join("release/chaoslab");
         check_fresh(&bin, &["runtime/src", "sidecar/src", "compose/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
+        check_components();
+        bin
+    })
+}
+
+/// Checks once that every component's `.wasm` is built and newer than its
+/// sources (whoever serves them: `chaoslab up` or `spin up`).
+pub fn check_components() {
+    static CHECKED: OnceLock<()> = OnceLock::new();
+    CHECKED.get_or_init(|| {
         let guest_http = "components/guest-http/src";
         let api = ["components/api/src", guest_http, CONTRACT[0], CONTRACT[1]];
         for (wasm, sources) in [
@@ -83,8 +93,7 @@ pub fn chaoslab_bin() -> &'static Path {
         ] {
             check_fresh(&component(wasm), &sources);
         }
-        bin
-    })
+    });
 }
 
 /// The `chaoslab-sidecar` binary, checked once to be built and fresh.

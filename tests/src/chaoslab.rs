@@ -1,12 +1,14 @@
-//! [`Chaoslab`]: the real `chaoslab up` binary, started on `127.0.0.1:0`; its
-//! address is read from the readiness line on stderr, which it keeps
-//! collecting for log assertions. Killed on drop.
+//! [`Chaoslab`]: the app under test — the real `chaoslab up` binary, or the
+//! real Spin CLI — started on `127.0.0.1:0`; its address is read from its
+//! readiness line, and its output kept for log assertions. Killed on drop.
 //!
-//! Every end-to-end test runs in both [`Link`] modes: in-process, and
-//! loopback, where a real `chaoslab-sidecar` runs beside `chaoslab up
-//! --link loopback` exactly as beside `spin up`. Arguments for the sidecar
+//! Every end-to-end test runs in the [`Link`] modes that apply to it:
+//! in-process; loopback, where a real `chaoslab-sidecar` runs beside
+//! `chaoslab up --link loopback` exactly as beside `spin up`; and Spin, the
+//! real `spin up` beside `chaoslab-sidecar`. Arguments for the sidecar
 //! (`--redis-*`, `--chaos-*`, `--no-chaos`) go to whichever process owns Redis
-//! and the chaos engine; all others go to `chaoslab up`.
+//! and the chaos engine; all others go to `chaoslab up` (and cannot be
+//! given under Spin).
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
@@ -17,6 +19,7 @@ use crate::http::{HttpResponse, get};
 pub use crate::process::StartFailure;
 use crate::process::{Process, clean_env};
 use crate::sidecar::{LINK_TOKEN, SidecarProcess};
+use crate::spin::SpinUp;
 
 /// The readiness line's prefix.
 const READY_PREFIX: &str = "chaoslab listening on http://";
@@ -29,15 +32,45 @@ pub enum Link {
     /// `chaoslab-sidecar` + `chaoslab up --link loopback`: the sidecar-link
     /// bridge composed into each component, over loopback HTTP.
     Loopback,
+    /// `chaoslab-sidecar` + the real Spin CLI (`spin up`, see [`crate::spin`]):
+    /// the same bridge, composed by Spin. Fails loudly without a `spin`.
+    Spin,
 }
 
-/// A running `chaoslab up` (and, in loopback mode, its `chaoslab-sidecar`).
+/// The app process: `chaoslab up`, or `spin up` with its state directory.
+enum App {
+    /// `chaoslab up`.
+    Up(Process),
+    /// `spin up`.
+    Spin(SpinUp),
+}
+
+impl App {
+    /// The process, whichever program it runs.
+    fn process(&self) -> &Process {
+        match self {
+            Self::Up(process) => process,
+            Self::Spin(spin) => &spin.process,
+        }
+    }
+
+    /// The process, to wait for.
+    fn process_mut(&mut self) -> &mut Process {
+        match self {
+            Self::Up(process) => process,
+            Self::Spin(spin) => &mut spin.process,
+        }
+    }
+}
+
+/// A running app: `chaoslab up`, or `spin up`, and the `chaoslab-sidecar`
+/// beside it in the loopback and Spin modes.
 pub struct Chaoslab {
-    /// The `chaoslab up` process.
-    process: Process,
+    /// The app process.
+    app: App,
     /// The address it bound.
     addr: SocketAddr,
-    /// The external sidecar (loopback mode). Dropped after `process`.
+    /// The external sidecar (loopback and Spin modes). Dropped after `app`.
     sidecar: Option<SidecarProcess>,
 }
 
@@ -58,6 +91,9 @@ pub struct Builder {
     shared_env: Vec<(String, String)>,
     /// How long `chaoslab up` may take to print its readiness line.
     start_timeout: Duration,
+    /// The link token the app presents (loopback and Spin modes); the
+    /// sidecar always expects [`LINK_TOKEN`].
+    app_link_token: String,
 }
 
 /// True for the flags that configure what the sidecar owns.
@@ -109,8 +145,9 @@ impl Builder {
         self
     }
 
-    /// Adds an environment variable to `chaoslab up` and, in loopback mode,
-    /// to its `chaoslab-sidecar` (telemetry settings go to both processes).
+    /// Adds an environment variable to `chaoslab up` and to the
+    /// `chaoslab-sidecar` beside it (telemetry settings go to both
+    /// processes); under Spin, to the sidecar only.
     pub fn env_both(mut self, key: &str, value: &str) -> Self {
         self.shared_env.push((key.to_owned(), value.to_owned()));
         self
@@ -138,11 +175,19 @@ impl Builder {
         self
     }
 
+    /// Lets the app present `token` to its sidecar instead of the one the
+    /// sidecar expects (loopback and Spin modes).
+    pub fn app_link_token(mut self, token: &str) -> Self {
+        self.app_link_token = token.to_owned();
+        self
+    }
+
     /// Starts it and waits for the readiness line; panics if it fails.
     pub fn start(self) -> Chaoslab {
+        let link = self.link;
         match self.try_start() {
             Ok(app) => app,
-            Err(failure) => panic!("chaoslab up exited with {}:\n{}", failure.status, failure.stderr),
+            Err(failure) => panic!("the app ({link:?}) exited with {}:\n{}", failure.status, failure.stderr),
         }
     }
 
@@ -158,10 +203,21 @@ impl Builder {
                 let (sidecar_args, mut up_args) = split_args(&args);
                 let sidecar = SidecarProcess::try_start_with_env(sidecar_args, "127.0.0.1:0", &self.shared_env)?;
                 up_args.extend(
-                    ["--link", "loopback", "--sidecar-url", &sidecar.url(), "--link-token", LINK_TOKEN]
+                    ["--link", "loopback", "--sidecar-url", &sidecar.url(), "--link-token", &self.app_link_token]
                         .map(String::from),
                 );
                 (Some(sidecar), up_args)
+            }
+            Link::Spin => {
+                let (sidecar_args, up_args) = split_args(&args);
+                assert!(
+                    up_args.is_empty() && self.env.is_empty(),
+                    "arguments and environment for `chaoslab up` mean nothing to `spin up`: {up_args:?} {:?}",
+                    self.env
+                );
+                let sidecar = SidecarProcess::try_start_with_env(sidecar_args, "127.0.0.1:0", &self.shared_env)?;
+                let (spin, addr) = SpinUp::start(&self.manifest, &sidecar.url(), &self.app_link_token)?;
+                return Ok(Chaoslab { app: App::Spin(spin), addr, sidecar: Some(sidecar) });
             }
         };
         let mut cmd = Command::new(artifacts::chaoslab_bin());
@@ -176,7 +232,7 @@ impl Builder {
         clean_env(&mut cmd);
         cmd.envs(self.env.iter().chain(&self.shared_env).map(|(k, v)| (k, v)));
         let (process, addr) = Process::start_within(cmd, READY_PREFIX, self.start_timeout)?;
-        Ok(Chaoslab { process, addr, sidecar })
+        Ok(Chaoslab { app: App::Up(process), addr, sidecar })
     }
 }
 
@@ -191,6 +247,7 @@ impl Chaoslab {
             link: Link::InProcess,
             shared_env: Vec::new(),
             start_timeout: crate::process::START_TIMEOUT,
+            app_link_token: LINK_TOKEN.to_owned(),
         }
     }
 
@@ -199,18 +256,28 @@ impl Chaoslab {
         self.addr
     }
 
-    /// The `chaoslab up` process id.
+    /// The app's process id (`chaoslab up` or `spin up`).
     pub fn pid(&self) -> u32 {
-        self.process.pid()
+        self.app.process().pid()
     }
 
     /// The process that runs the chaos engine's load: the sidecar in
-    /// loopback mode, else `chaoslab up`.
+    /// loopback and Spin modes, else `chaoslab up`.
     pub fn engine_pid(&self) -> u32 {
         self.sidecar.as_ref().map_or_else(|| self.pid(), SidecarProcess::pid)
     }
 
-    /// The external sidecar (loopback mode).
+    /// Every process serving it, for CPU time: the app and what it started
+    /// (`spin up`'s trigger process), and the sidecar beside it.
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids = crate::proc_stat::with_descendants(self.pid());
+        if let Some(sidecar) = &self.sidecar {
+            pids.extend(crate::proc_stat::with_descendants(sidecar.pid()));
+        }
+        pids
+    }
+
+    /// The external sidecar (loopback and Spin modes).
     pub fn sidecar(&mut self) -> Option<&mut SidecarProcess> {
         self.sidecar.as_mut()
     }
@@ -239,10 +306,10 @@ impl Chaoslab {
         crate::poll::until(Duration::from_secs(5), || self.logs().contains(needle))
     }
 
-    /// Its stderr so far, followed by the sidecar's in loopback mode.
+    /// The app's output so far, followed by the sidecar's when it has one.
     pub fn logs(&self) -> String {
         let sidecar = self.sidecar.as_ref().map(SidecarProcess::logs).unwrap_or_default();
-        format!("{}{sidecar}", self.process.logs())
+        format!("{}{sidecar}", self.app.process().logs())
     }
 
     /// Sends SIGTERM to the sidecar too (loopback mode), so it flushes its telemetry.
@@ -252,14 +319,14 @@ impl Chaoslab {
         }
     }
 
-    /// Sends SIGTERM to `chaoslab up`.
+    /// Sends SIGTERM to the app.
     pub fn sigterm(&self) {
-        self.process.signal(libc::SIGTERM);
+        self.app.process().signal(libc::SIGTERM);
     }
 
-    /// Waits for `chaoslab up` to exit; panics after `timeout`.
+    /// Waits for the app to exit; panics after `timeout`.
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
-        self.process.wait(timeout)
+        self.app.process_mut().wait(timeout)
     }
 }
 

@@ -9,9 +9,12 @@
 //!   test process and says where they are.
 //! - [`redis_server`]: [`RedisServer`], a `redis-server` child on a free port
 //!   that tests can kill, restart, freeze and thaw.
-//! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`, in
-//!   either [`Link`] mode (the end-to-end matrix).
-//! - [`sidecar`]: [`SidecarProcess`], the real `chaoslab-sidecar`, restartable.
+//! - [`chaoslab`]: [`Chaoslab`], the app under test started on
+//!   `127.0.0.1:0` in a [`Link`] mode (the end-to-end matrix): `chaoslab up`
+//!   in-process or over loopback, or the real `spin up`.
+//! - [`sidecar`]: [`SidecarProcess`], the real `chaoslab-sidecar`, restartable
+//!   and freezable.
+//! - [`spin`]: the real Spin CLI (`SPIN_BIN`), `spin up` for [`Link::Spin`].
 //! - [`component_world`]: [`ComponentWorld`], what a `.wasm` imports and exports.
 //! - [`process`]: a child announcing readiness on stderr, logs collected.
 //! - [`poll`]: wait until a condition holds, bounded.
@@ -38,6 +41,7 @@ pub mod redis_server;
 pub mod server_thread;
 pub mod sidecar;
 pub mod signal;
+pub mod spin;
 pub mod tls_certs;
 
 pub use chaoslab::{Chaoslab, Link};

@@ -1,4 +1,4 @@
-//! CPU time and resident memory of a process, from `/proc`.
+//! CPU time and resident memory of a process, and its descendants, from `/proc`.
 
 use std::time::Duration;
 
@@ -17,6 +17,22 @@ pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     let utime: f64 = fields.get(11).context("no utime")?.parse()?;
     let stime: f64 = fields.get(12).context("no stime")?.parse()?;
     Ok(Duration::from_secs_f64((utime + stime) / USER_HZ))
+}
+
+/// `pid` and every process below it (`spin up` runs its HTTP trigger as a
+/// child process, `spin trigger http`, which does the work).
+pub fn with_descendants(pid: u32) -> Vec<u32> {
+    let mut all = vec![pid];
+    let mut next = 0;
+    while let Some(&parent) = all.get(next) {
+        next += 1;
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else { continue };
+        for task in tasks.flatten() {
+            let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            all.extend(children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()));
+        }
+    }
+    all
 }
 
 /// Resident set size of `pid`, in MiB (`VmRSS` of `/proc/<pid>/status`).

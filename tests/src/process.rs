@@ -1,6 +1,7 @@
-//! [`Process`]: a child of the test that announces readiness with one stderr
-//! line (`… listening on http://ADDR/`) and whose stderr is collected for log
-//! assertions. SIGTERM on drop, SIGKILL after 5 s.
+//! [`Process`]: a child of the test that announces readiness with one line
+//! naming its address (`… listening on http://ADDR/` on stderr for ours,
+//! `Serving http://ADDR` on stdout for `spin up`), and whose output is
+//! collected for log assertions. SIGTERM on drop, SIGKILL after 5 s.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -12,11 +13,11 @@ use std::time::{Duration, Instant};
 /// How long a process may take to print its readiness line.
 pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A running child with collected stderr.
+/// A running child with collected output.
 pub struct Process {
     /// The process (None once reaped).
     child: Option<Child>,
-    /// Everything it wrote to stderr so far.
+    /// Everything it wrote to stderr and stdout so far, line by line.
     log: Arc<Mutex<String>>,
 }
 
@@ -42,8 +43,8 @@ pub fn clean_env(cmd: &mut Command) {
 }
 
 impl Process {
-    /// Spawns `cmd` and waits for the stderr line starting with `ready_prefix`
-    /// followed by `ADDR/`.
+    /// Spawns `cmd` and waits for the line (on stderr or stdout) starting
+    /// with `ready_prefix` followed by `ADDR` (and maybe `/`).
     pub fn start(cmd: Command, ready_prefix: &'static str) -> Result<(Self, SocketAddr), StartFailure> {
         Self::start_within(cmd, ready_prefix, START_TIMEOUT)
     }
@@ -55,22 +56,15 @@ impl Process {
         ready_prefix: &'static str,
         timeout: Duration,
     ) -> Result<(Self, SocketAddr), StartFailure> {
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn the chaoslab binary");
-        let stderr = child.stderr.take().expect("piped stderr");
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let program = cmd.get_program().to_string_lossy().into_owned();
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("spawning {program}: {e}"));
         let log = Arc::new(Mutex::new(String::new()));
         let (ready_tx, ready_rx) = mpsc::channel();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix(ready_prefix) {
-                    let _ = ready_tx.send(rest.trim_end_matches('/').to_owned());
-                }
-                let mut log = sink.lock().expect("log lock");
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
+        let stderr = child.stderr.take().expect("piped stderr");
+        let stdout = child.stdout.take().expect("piped stdout");
+        collect(stderr, ready_prefix, ready_tx.clone(), log.clone());
+        collect(stdout, ready_prefix, ready_tx, log.clone());
         let start = Instant::now();
         loop {
             if let Ok(addr) = ready_rx.recv_timeout(Duration::from_millis(20)) {
@@ -116,11 +110,33 @@ impl Process {
     }
 }
 
+/// Appends each line of `stream` to `log`, and sends the address of the
+/// readiness line to `ready`.
+fn collect(
+    stream: impl std::io::Read + Send + 'static,
+    ready_prefix: &'static str,
+    ready: mpsc::Sender<String>,
+    log: Arc<Mutex<String>>,
+) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix(ready_prefix) {
+                let _ = ready.send(rest.trim_end_matches('/').to_owned());
+            }
+            let mut log = log.lock().expect("log lock");
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+}
+
 impl Drop for Process {
-    /// SIGTERM first, so the process stops its own children; SIGKILL after 5 s.
+    /// SIGTERM first, so the process stops its own children (and SIGCONT,
+    /// in case a test left it frozen); SIGKILL after 5 s.
     fn drop(&mut self) {
         let Some(mut child) = self.child.take() else { return };
         let _ = crate::signal::send(child.id(), libc::SIGTERM);
+        let _ = crate::signal::send(child.id(), libc::SIGCONT);
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {

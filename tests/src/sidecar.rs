@@ -1,5 +1,6 @@
 //! [`SidecarProcess`]: the real `chaoslab-sidecar` binary on `127.0.0.1:0`,
-//! as `spin up`'s partner; tests can stop it and start it again on the same port.
+//! as `spin up`'s partner; tests can stop it and start it again on the same
+//! port, or freeze it (SIGSTOP: connections still accepted, never answered).
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -77,6 +78,17 @@ impl SidecarProcess {
             process.wait(std::time::Duration::from_secs(5));
             self.earlier_logs.push_str(&process.logs());
         }
+    }
+
+    /// Freezes it (SIGSTOP): the kernel still accepts connections on its
+    /// port, but nothing answers them — a hung process, not a dead one.
+    pub fn freeze(&self) {
+        self.process.as_ref().expect("sidecar running").signal(libc::SIGSTOP);
+    }
+
+    /// Resumes a frozen sidecar (SIGCONT).
+    pub fn thaw(&self) {
+        self.process.as_ref().expect("sidecar running").signal(libc::SIGCONT);
     }
 
     /// Starts it again on the same port.

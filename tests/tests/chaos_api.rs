@@ -34,7 +34,7 @@ fn assert_problem(resp: &chaoslab_tests::HttpResponse, status: u16) -> serde_jso
 
 #[rstest]
 #[tokio::test]
-async fn every_chaos_route_needs_the_bearer_token(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn every_chaos_route_needs_the_bearer_token(#[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link) {
     let redis = RedisServer::start();
     let app = app(&redis, link);
     for (method, path) in [(Method::GET, "/chaos/status"), (Method::POST, "/chaos/hang"), (Method::DELETE, "/chaos")] {
@@ -49,7 +49,9 @@ async fn every_chaos_route_needs_the_bearer_token(#[values(Link::InProcess, Link
 
 #[rstest]
 #[tokio::test]
-async fn bad_input_gets_the_right_status_and_names_the_field(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn bad_input_gets_the_right_status_and_names_the_field(
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
+) {
     let redis = RedisServer::start();
     let app = app(&redis, link);
     let auth = format!("Bearer {TEST_TOKEN}");
@@ -110,7 +112,9 @@ async fn conflicts_limits_unknown_ids_and_methods(#[values(Link::InProcess, Link
 
 #[rstest]
 #[tokio::test]
-async fn status_reports_replica_seed_and_remaining_time(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn status_reports_replica_seed_and_remaining_time(
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
+) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).args(["--chaos-seed", "1234"]).start();
     app.start_experiment("latency", r#"{"ms":1,"duration_seconds":30}"#).await;

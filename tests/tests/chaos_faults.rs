@@ -11,7 +11,7 @@ use rstest::rstest;
 #[rstest]
 #[tokio::test]
 async fn latency_delays_requests_and_stops_at_its_end_without_any_call(
-    #[values(Link::InProcess, Link::Loopback)] link: Link,
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
 ) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
@@ -52,7 +52,7 @@ async fn error_run(seed: &str, link: Link) -> Vec<u16> {
 #[rstest]
 #[tokio::test]
 async fn errors_hit_the_requested_share_and_replay_with_the_same_seed(
-    #[values(Link::InProcess, Link::Loopback)] link: Link,
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
 ) {
     let first = error_run("20261128", link).await;
     let failed = first.iter().filter(|s| **s == 503).count();
@@ -67,7 +67,7 @@ async fn errors_hit_the_requested_share_and_replay_with_the_same_seed(
 #[rstest]
 #[tokio::test]
 async fn hang_holds_health_keeps_control_routes_and_ends_on_delete_or_time(
-    #[values(Link::InProcess, Link::Loopback)] link: Link,
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
 ) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
@@ -91,7 +91,9 @@ async fn hang_holds_health_keeps_control_routes_and_ends_on_delete_or_time(
 
 #[rstest]
 #[tokio::test]
-async fn redis_blackhole_and_fail_faults_then_recovery(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn redis_blackhole_and_fail_faults_then_recovery(
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
+) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     app.start_experiment("redis", r#"{"mode":"blackhole","duration_seconds":2}"#).await;
@@ -115,7 +117,7 @@ async fn redis_blackhole_and_fail_faults_then_recovery(#[values(Link::InProcess,
 #[rstest]
 #[tokio::test]
 async fn filters_target_routes_and_methods_and_the_probe_only_when_named(
-    #[values(Link::InProcess, Link::Loopback)] link: Link,
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
 ) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();

@@ -15,7 +15,9 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 #[rstest]
 #[tokio::test]
-async fn load_burns_cpu_and_holds_memory_for_its_duration_only(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn load_burns_cpu_and_holds_memory_for_its_duration_only(
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
+) {
     let _turn = ONE_AT_A_TIME.lock().await;
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();

@@ -1,5 +1,5 @@
-//! The visit counter and health check, end to end: real binary, real Redis,
-//! the api component compiled from source.
+//! The visit counter and health check, end to end: real binaries (and the
+//! real Spin CLI), real Redis, the api component compiled from source.
 
 use std::collections::HashMap;
 
@@ -8,7 +8,9 @@ use rstest::rstest;
 
 #[rstest]
 #[tokio::test]
-async fn counter_increments_and_matches_the_value_in_redis(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn counter_increments_and_matches_the_value_in_redis(
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
+) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     for expected in 1..=5 {
@@ -18,27 +20,34 @@ async fn counter_increments_and_matches_the_value_in_redis(#[values(Link::InProc
         let body = resp.json();
         assert_eq!(body["visits"], expected);
         assert!(body["message"].is_string());
-        assert!(body["replica"].as_str().is_some_and(|r| !r.is_empty()));
+        assert!(body["replica"].as_str().is_some_and(|r| !r.is_empty() && r != "unknown"), "{body}");
     }
     assert_eq!(redis.get_int("chaoslab:visits"), 5);
 }
 
 #[rstest]
 #[tokio::test]
-async fn replica_comes_from_container_apps_env(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn replica_is_the_sidecars_container_apps_replica(
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
+) {
+    // Azure Container Apps sets the variable in every container of a
+    // replica; components read it through the sidecar (`telemetry.replica`),
+    // as under Spin they get no host environment.
     let redis = RedisServer::start();
     let app = Chaoslab::builder()
         .link(link)
         .redis(&redis.url())
-        .env("CONTAINER_APP_REPLICA_NAME", "chaoslab--rev1-abc")
+        .env_both("CONTAINER_APP_REPLICA_NAME", "chaoslab--rev1-abc")
         .start();
     assert_eq!(app.get("/").await.json()["replica"], "chaoslab--rev1-abc");
     assert_eq!(app.get("/health").await.json()["replica"], "chaoslab--rev1-abc");
+    let status = app.chaos(http::Method::GET, "/chaos/status", "").await.json();
+    assert_eq!(status["replica"], "chaoslab--rev1-abc", "{status}");
 }
 
 #[rstest]
 #[tokio::test]
-async fn health_is_200_with_redis_latency(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn health_is_200_with_redis_latency(#[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let resp = app.get("/health").await;
@@ -50,7 +59,9 @@ async fn health_is_200_with_redis_latency(#[values(Link::InProcess, Link::Loopba
 
 #[rstest]
 #[tokio::test]
-async fn unknown_routes_are_404_and_wrong_methods_405(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn unknown_routes_are_404_and_wrong_methods_405(
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
+) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let resp = app.get("/nope").await;
@@ -75,7 +86,9 @@ async fn unknown_routes_are_404_and_wrong_methods_405(#[values(Link::InProcess, 
 
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_concurrent_requests_lose_nothing(#[values(Link::InProcess, Link::Loopback)] link: Link) {
+async fn two_hundred_concurrent_requests_lose_nothing(
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
+) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     let url = app.url("/");

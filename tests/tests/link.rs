@@ -1,13 +1,14 @@
 //! The loopback link on its own: what `spin up` + `chaoslab-sidecar` users
-//! see when the sidecar is down, restarted or configured with another
-//! secret; the sidecar's probes and RPC errors; the composition errors of
-//! `up --link loopback`; and `up --link loopback` serving its own sidecar.
+//! see when the sidecar is down, restarted, frozen or configured with another
+//! secret (under the real Spin CLI and under `chaoslab up --link loopback`);
+//! the sidecar's probes and RPC errors; the composition errors of `up --link
+//! loopback`; and `up --link loopback` serving its own sidecar.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chaoslab_tests::sidecar::LINK_TOKEN;
-use chaoslab_tests::{Chaoslab, Link, RedisServer, SidecarProcess, artifacts, get, poll, request};
+use chaoslab_tests::{Chaoslab, Link, RedisServer, SidecarProcess, artifacts, get, request};
 use http::Method;
 use rstest::rstest;
 
@@ -25,10 +26,13 @@ async fn wait_for(url: &str, status: u16, within: Duration) -> Duration {
     }
 }
 
+#[rstest]
 #[tokio::test]
-async fn sidecar_down_gives_503_within_1s_and_a_restarted_sidecar_recovers() {
+async fn sidecar_down_gives_503_within_1s_and_a_restarted_sidecar_recovers(
+    #[values(Link::Loopback, Link::Spin)] link: Link,
+) {
     let redis = RedisServer::start();
-    let mut app = Chaoslab::builder().link(Link::Loopback).redis(&redis.url()).start();
+    let mut app = Chaoslab::builder().link(link).redis(&redis.url()).start();
     assert_eq!(app.get("/").await.status, 200);
 
     app.sidecar().expect("loopback").kill();
@@ -49,24 +53,48 @@ async fn sidecar_down_gives_503_within_1s_and_a_restarted_sidecar_recovers() {
     assert_eq!(redis.get_int("chaoslab:visits"), 2, "one visit before, one after; none lost or doubled");
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_wrong_link_token_is_refused_and_the_app_says_so() {
+async fn a_frozen_sidecar_gives_503_within_1_5s_and_a_thawed_one_recovers(
+    #[values(Link::Loopback, Link::Spin)] link: Link,
+) {
     let redis = RedisServer::start();
-    let sidecar = SidecarProcess::start(vec!["--redis-url".into(), redis.url()]);
+    let mut app = Chaoslab::builder().link(link).redis(&redis.url()).start();
+    assert_eq!(app.get("/").await.status, 200);
+
+    // Connections are still accepted, nothing answers: every call of a
+    // request shares one deadline, and telemetry is dropped after the first
+    // failure, so a request costs one budget (1 s), not one timeout per call.
+    app.sidecar().expect("a sidecar beside the app").freeze();
+    for path in ["/health", "/"] {
+        let start = Instant::now();
+        let resp = get(&app.url(path), Duration::from_secs(10)).await.expect("answered while the sidecar is frozen");
+        let took = start.elapsed();
+        eprintln!("frozen sidecar ({link:?}): GET {path} -> {} in {took:?}", resp.status);
+        assert_eq!(resp.status, 503, "{path}: {}", resp.text());
+        assert!(took <= Duration::from_millis(1500), "{path}: 503 took {took:?}");
+        assert!(resp.text().contains("timeout"), "{path}: {}", resp.text());
+    }
+
+    app.sidecar().expect("a sidecar beside the app").thaw();
+    let recovered = wait_for(&app.url("/"), 200, Duration::from_secs(5)).await;
+    eprintln!("frozen sidecar ({link:?}): recovered {recovered:?} after the thaw");
+    assert_eq!(redis.get_int("chaoslab:visits"), 2, "one visit before, one after: none counted while frozen");
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_wrong_link_token_is_refused_and_the_app_says_so(#[values(Link::Loopback, Link::Spin)] link: Link) {
+    let redis = RedisServer::start();
     let wrong = "another-secret-0123456789";
-    let app = Chaoslab::builder()
-        .args(["--link", "loopback", "--sidecar-url", &sidecar.url(), "--link-token", wrong])
-        .start();
+    let app = Chaoslab::builder().link(link).redis(&redis.url()).app_link_token(wrong).start();
     let health = app.get("/health").await;
     assert_eq!(health.status, 503, "{}", health.text());
     assert!(health.text().contains("refused the link token"), "{}", health.text());
     assert!(app.wait_for_log("sidecar refused the link token (401)"), "{}", app.logs());
-    let refused =
-        poll::until(Duration::from_secs(5), || sidecar.logs().contains("refused sidecar call: wrong link token"));
-    assert!(refused, "{}", sidecar.logs());
-    for log in [app.logs(), sidecar.logs()] {
-        assert!(!log.contains(wrong) && !log.contains(LINK_TOKEN), "a secret was logged:\n{log}");
-    }
+    assert!(app.wait_for_log("refused sidecar call: wrong link token"), "{}", app.logs());
+    let logs = app.logs();
+    assert!(!logs.contains(wrong) && !logs.contains(LINK_TOKEN), "a secret was logged:\n{logs}");
 }
 
 #[rstest]

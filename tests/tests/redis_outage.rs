@@ -22,7 +22,7 @@ async fn wait_for_status(app: &Chaoslab, path: &str, status: u16, within: Durati
 #[rstest]
 #[tokio::test]
 async fn redis_killed_gives_503_within_1s_and_recovers_after_restart(
-    #[values(Link::InProcess, Link::Loopback)] link: Link,
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
 ) {
     let mut redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();
@@ -55,7 +55,7 @@ async fn redis_killed_gives_503_within_1s_and_recovers_after_restart(
 #[rstest]
 #[tokio::test]
 async fn redis_frozen_black_hole_gives_503_within_1s_then_recovers(
-    #[values(Link::InProcess, Link::Loopback)] link: Link,
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
 ) {
     let redis = RedisServer::start();
     let app = Chaoslab::builder().link(link).redis(&redis.url()).start();

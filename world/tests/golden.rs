@@ -117,6 +117,7 @@ macro_rules! samples {
         calls.insert("telemetry.add-counter", json!({
             "params": v(&("store.failures", 1u64, attrs)), "answers": [v(&())],
         }));
+        calls.insert("telemetry.replica", json!({ "params": v(&[(); 0]), "answers": [v(&"chaoslab--rev1-abc")] }));
         calls
     }};
 }

@@ -1,7 +1,8 @@
 //! `chaoslab-api`: the data-plane handler component.
 //!
 //! - `GET /` increments the visit counter in Redis through the sidecar's
-//!   `store` interface and answers `{"message","visits","replica"}`.
+//!   `store` interface and answers `{"message","visits","replica"}` (the
+//!   replica as the sidecar names it: `telemetry.replica`).
 //! - `GET /health` pings Redis through the sidecar and answers `200 healthy`
 //!   or `503 unhealthy` with the reason.
 //!
@@ -20,7 +21,8 @@
 
 mod problem;
 
-use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, replica};
+use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found};
+use chaoslab_world::wire::telemetry::replica;
 use chaoslab_world::wire::{store, telemetry};
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};

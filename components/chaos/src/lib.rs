@@ -18,8 +18,9 @@
 mod body;
 mod render;
 
-use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, problem, replica};
+use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, problem};
 use chaoslab_world::wire::chaos::{self, Error as ChaosError};
+use chaoslab_world::wire::telemetry::replica;
 use serde_json::json;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;

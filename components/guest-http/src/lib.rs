@@ -1,7 +1,7 @@
 //! `chaoslab-guest-http`: responses shared by chaoslab's components — JSON
 //! bodies with an explicit `content-length` (so the runtime sends head and
-//! body in one write, not chunked), RFC 9457 problem documents, and the
-//! replica's name.
+//! body in one write, not chunked) and RFC 9457 problem documents. (The
+//! replica's name comes from the sidecar: `telemetry::replica`.)
 
 use serde_json::{Value, json};
 use spin_sdk::http::Response;
@@ -49,13 +49,4 @@ pub fn method_not_allowed(method: &str, allow: &str) -> Response {
     let mut resp = problem(405, "Method Not Allowed", &format!("{method} is not allowed here; use {allow}"), None);
     resp.set_header("allow", allow);
     resp
-}
-
-/// The replica's name: Azure Container Apps sets `CONTAINER_APP_REPLICA_NAME`;
-/// elsewhere the runtime passes the host name as `HOSTNAME`.
-pub fn replica() -> String {
-    ["CONTAINER_APP_REPLICA_NAME", "HOSTNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
 }

@@ -1,21 +1,33 @@
 //! One RPC to `chaoslab-sidecar`: `POST {sidecar_url}/v1/{interface}/{function}`
 //! with the parameters as a JSON array and the link token as a Bearer token,
-//! over `wasi:http/outgoing-handler`, bounded by connect and first-byte
-//! timeouts. Failures are typed so each WIT function can map them to its own
-//! error variant.
+//! over `wasi:http/outgoing-handler`, bounded by the request's shared
+//! [`deadline`]. Failures are typed so each WIT function can map them to its
+//! own error variant; transport failures are remembered for the request.
+//!
+//! The request goes out whole: a `content-length` and the complete body are
+//! written *before* `outgoing-handler.handle` takes it, so the host's HTTP
+//! client finds head and body ready and sends them in one write. Written
+//! after `handle`, the body (chunked, no length) left as a second small
+//! segment; Spin 4.0.2 sets no TCP_NODELAY on outbound connections, so Nagle
+//! held it until the sidecar's delayed ACK, ~40 ms later, on 10–20 % of
+//! calls (issue #18).
+
+use std::sync::OnceLock;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{ErrorCode, Fields, Method, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
-use wasi::io::streams::StreamError;
+use wasi::io::streams::{OutputStream, StreamError};
 
-/// How long connecting to the sidecar may take (it is on loopback).
+use crate::deadline::{self, BUDGET_MS};
+
+/// How long connecting to the sidecar may take at most (it is on loopback).
 const CONNECT_TIMEOUT_NS: u64 = 1_000_000_000;
-/// How long the sidecar may take to answer a call, beyond any hold.
-pub const ANSWER_TIMEOUT_MS: u64 = 2_000;
 /// The header telling the runtime how long a hold call may take.
 const HOLD_HEADER: &str = "chaoslab-hold-ms";
+/// The header on every answer naming the sidecar's replica.
+const REPLICA_HEADER: &str = "chaoslab-replica";
 
 /// Why a call failed.
 #[derive(Debug)]
@@ -65,9 +77,31 @@ fn link() -> Result<Link, CallError> {
     Ok(Link { scheme, authority: rest.trim_end_matches('/').to_owned(), token })
 }
 
-/// Calls `interface.function` with `params`; `hold_ms` extends the answer
-/// timeout (and tells the runtime) for `chaos.hold`.
+/// The replica's name as the sidecar's answers give it (this instance's:
+/// this request's), once any call was answered.
+static REPLICA: OnceLock<String> = OnceLock::new();
+
+/// The replica's name, if a call of this request was answered already.
+pub fn replica() -> Option<&'static str> {
+    REPLICA.get().map(String::as_str)
+}
+
+/// Calls `interface.function` with `params`; `hold_ms` (for `chaos.hold`)
+/// extends the request's deadline by the hold and tells the runtime.
 pub fn call<P: Serialize, R: DeserializeOwned>(
+    interface: &str,
+    function: &str,
+    params: &P,
+    hold_ms: u64,
+) -> Result<R, CallError> {
+    let result = try_call(interface, function, params, hold_ms);
+    if let Err(CallError::Unavailable(_) | CallError::Timeout(_)) = &result {
+        deadline::mark_link_failed();
+    }
+    result
+}
+
+fn try_call<P: Serialize, R: DeserializeOwned>(
     interface: &str,
     function: &str,
     params: &P,
@@ -94,11 +128,24 @@ pub fn call<P: Serialize, R: DeserializeOwned>(
 }
 
 fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<u8>), CallError> {
+    if hold_ms > 0 {
+        deadline::extend(hold_ms);
+    }
+    let left_ns = deadline::remaining_ns();
+    if left_ns == 0 {
+        return Err(CallError::Timeout(format!(
+            "sidecar did not answer in time: the request's {BUDGET_MS}ms for sidecar calls are spent"
+        )));
+    }
     let internal = |what: &str| CallError::Other(format!("sidecar-link: {what}"));
     let headers = Fields::new();
     let auth = format!("Bearer {}", link.token);
-    let mut entries: Vec<(&str, &[u8])> =
-        vec![("authorization", auth.as_bytes()), ("content-type", b"application/json")];
+    let length = body.len().to_string();
+    let mut entries: Vec<(&str, &[u8])> = vec![
+        ("authorization", auth.as_bytes()),
+        ("content-type", b"application/json"),
+        ("content-length", length.as_bytes()),
+    ];
     let hold = hold_ms.to_string();
     if hold_ms > 0 {
         entries.push((HOLD_HEADER, hold.as_bytes()));
@@ -112,24 +159,40 @@ fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<
     request.set_authority(Some(&link.authority)).map_err(|()| internal("invalid sidecar_url authority"))?;
     request.set_path_with_query(Some(path)).map_err(|()| internal("setting the path"))?;
     let options = RequestOptions::new();
-    let answer_ms = ANSWER_TIMEOUT_MS.saturating_add(hold_ms);
     // Err(()) means the host does not support the option; the call still works.
-    let _ = options.set_connect_timeout(Some(CONNECT_TIMEOUT_NS));
-    let _ = options.set_first_byte_timeout(Some(answer_ms.saturating_mul(1_000_000)));
+    let _ = options.set_connect_timeout(Some(left_ns.min(CONNECT_TIMEOUT_NS)));
+    let _ = options.set_first_byte_timeout(Some(left_ns));
+    let _ = options.set_between_bytes_timeout(Some(left_ns));
     let outgoing = request.body().map_err(|()| internal("taking the request body"))?;
-    let future = outgoing_handler::handle(request, Some(options)).map_err(|e| transport(e, answer_ms))?;
+    let stream = outgoing.write().map_err(|()| internal("taking the body stream"))?;
+    // The whole body before `handle` when the host takes it without waiting
+    // (wasmtime buffers up to 1 MiB); a larger one streams after `handle`,
+    // as nothing drains the buffer before.
+    let whole = stream.check_write().is_ok_and(|n| n >= body.len() as u64);
+    let unsent = if whole {
+        stream.write(body).map_err(|e| internal(&format!("writing the request body: {e:?}")))?;
+        drop(stream);
+        OutgoingBody::finish(outgoing, None).map_err(|e| internal(&format!("finishing the request body: {e:?}")))?;
+        None
+    } else {
+        Some((stream, outgoing))
+    };
+    let future = outgoing_handler::handle(request, Some(options)).map_err(|e| transport(e, left_ns))?;
     // When the connection fails, writing fails too: the response future then
     // holds the real cause (refused, timeout), so it is consulted first.
-    let written = write_body(outgoing, body);
+    let written = unsent.map_or(Ok(()), |(stream, outgoing)| stream_body(stream, outgoing, body));
     let response = loop {
         match future.get() {
             None => future.subscribe().block(),
             Some(Ok(Ok(response))) => break response,
-            Some(Ok(Err(code))) => return Err(transport(code, answer_ms)),
+            Some(Ok(Err(code))) => return Err(transport(code, left_ns)),
             Some(Err(())) => return Err(internal("response already taken")),
         }
     };
     written.map_err(|e| internal(&format!("writing the request body: {e}")))?;
+    if let Some(name) = response.headers().get(&REPLICA_HEADER.to_owned()).first() {
+        let _ = REPLICA.set(String::from_utf8_lossy(name).into_owned());
+    }
     let status = response.status();
     let incoming = response.consume().map_err(|()| internal("reading the response"))?;
     let mut buf = Vec::new();
@@ -148,24 +211,25 @@ fn post(link: &Link, path: &str, body: &[u8], hold_ms: u64) -> Result<(u16, Vec<
     Ok((status, buf))
 }
 
-/// Writes and finishes the request body.
-fn write_body(outgoing: OutgoingBody, body: &[u8]) -> Result<(), String> {
-    {
-        let stream = outgoing.write().map_err(|()| "body stream already taken".to_owned())?;
-        for chunk in body.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| format!("{e:?}"))?;
-        }
+/// Writes `body` to a request already handed over, then finishes it.
+fn stream_body(stream: OutputStream, outgoing: OutgoingBody, body: &[u8]) -> Result<(), String> {
+    for chunk in body.chunks(4096) {
+        stream.blocking_write_and_flush(chunk).map_err(|e| format!("{e:?}"))?;
     }
+    drop(stream);
     OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))
 }
 
 /// Maps a `wasi:http` error to the call error.
-fn transport(code: ErrorCode, answer_ms: u64) -> CallError {
+fn transport(code: ErrorCode, left_ns: u64) -> CallError {
+    let left_ms = left_ns / 1_000_000;
     match code {
-        ErrorCode::ConnectionTimeout => CallError::Timeout("sidecar did not accept the connection within 1s".into()),
-        ErrorCode::HttpResponseTimeout | ErrorCode::ConnectionReadTimeout => {
-            CallError::Timeout(format!("sidecar did not answer within {answer_ms}ms"))
+        ErrorCode::ConnectionTimeout => {
+            CallError::Timeout(format!("sidecar did not accept the connection within {}ms", left_ms.min(1_000)))
         }
+        ErrorCode::HttpResponseTimeout | ErrorCode::ConnectionReadTimeout => CallError::Timeout(format!(
+            "sidecar did not answer within {left_ms}ms (the rest of the request's {BUDGET_MS}ms for sidecar calls)"
+        )),
         ErrorCode::HttpRequestDenied => CallError::Unavailable(
             "sidecar_url is not in the component's allowed_outbound_hosts (and the bridge inherits them)".into(),
         ),

@@ -11,11 +11,18 @@
 //! Failures keep the contract's meaning: a sidecar that is down or refuses
 //! the link is `unavailable`, one that does not answer in time is `timeout`;
 //! `decide` falls back to "no fault" and `hold` returns `false` at once.
+//!
+//! - [`client`]: one call, sent whole (head and body in one write).
+//! - [`deadline`]: the one deadline all calls of a request share, and
+//!   whether the link failed already in this request (then telemetry calls
+//!   are dropped), so a frozen sidecar costs a request one budget, not one
+//!   timeout per call.
 
 // The wit_bindgen export glue is unsafe by nature (component model ABI).
 #![allow(unsafe_code)]
 
 mod client;
+mod deadline;
 
 use chaoslab_world::bridge::{chaos, store, telemetry};
 use client::{CallError, call};
@@ -96,19 +103,39 @@ impl chaos::Guest for Bridge {
     }
 }
 
+/// A best-effort telemetry call: dropped once the link failed in this
+/// request (it would only wait for the same failure again).
+fn best_effort<P: serde::Serialize>(function: &str, params: &P) {
+    if !deadline::link_failed() {
+        let _ = call::<_, ()>("telemetry", function, params, 0);
+    }
+}
+
 /// Telemetry is best-effort: a call the sidecar cannot take is dropped (the
 /// request goes on); the sidecar records it inside the link call's span.
 impl telemetry::Guest for Bridge {
     fn add_event(name: String, attributes: Vec<telemetry::Attribute>) {
-        let _ = call::<_, ()>("telemetry", "add-event", &(name, attributes), 0);
+        best_effort("add-event", &(name, attributes));
     }
 
     fn set_attribute(key: String, value: String) {
-        let _ = call::<_, ()>("telemetry", "set-attribute", &(key, value), 0);
+        best_effort("set-attribute", &(key, value));
     }
 
     fn add_counter(name: String, delta: u64, attributes: Vec<telemetry::Attribute>) {
-        let _ = call::<_, ()>("telemetry", "add-counter", &(name, delta, attributes), 0);
+        best_effort("add-counter", &(name, delta, attributes));
+    }
+
+    /// From the answer of an earlier call of this request when there was
+    /// one (every answer names the replica), else asked for.
+    fn replica() -> String {
+        if let Some(name) = client::replica() {
+            return name.to_owned();
+        }
+        if deadline::link_failed() {
+            return "unknown".to_owned();
+        }
+        call("telemetry", "replica", &[(); 0], 0).unwrap_or_else(|_| "unknown".to_owned())
     }
 }
 

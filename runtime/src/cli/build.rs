@@ -1,5 +1,6 @@
 //! `chaoslab build`: runs each `[component.*.build]` command of spin.toml in
-//! its workdir, like `spin build`.
+//! its workdir, like `spin build` — each distinct command once: chaoslab's
+//! components all share `cargo build-components`, which builds every one.
 
 use anyhow::{Context, bail};
 
@@ -13,9 +14,16 @@ pub fn run(args: &BuildArgs) -> anyhow::Result<()> {
     // (e.g. the secret `link_token`) resolve to "" here.
     let manifest = manifest::load(&args.manifest, |name| spin_variable(name).or_else(|| Some(String::new())))?;
     let dir = chaoslab_runtime::app::manifest_dir(&args.manifest);
+    let mut done = std::collections::HashSet::new();
     for spec in manifest.components.values() {
         let Some(build) = &spec.build else { continue };
         let workdir = dir.join(build.workdir.as_deref().unwrap_or(""));
+        // The same command in the same directory builds the same thing again.
+        let key = (std::fs::canonicalize(&workdir).unwrap_or_else(|_| workdir.clone()), build.command.clone());
+        if !done.insert(key) {
+            eprintln!("chaoslab build: [component.{}] built by the same command already", spec.id);
+            continue;
+        }
         eprintln!("chaoslab build: [component.{}] {}", spec.id, build.command);
         let status = std::process::Command::new("sh")
             .arg("-c")

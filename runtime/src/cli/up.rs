@@ -143,7 +143,7 @@ async fn serve_app<S: SidecarImports>(args: &UpArgs, manifest: &AppManifest, lin
     };
     let engine = engine::build(&settings).map_err(|e| anyhow::anyhow!("{e:#}")).context("configuring wasmtime")?;
     let _ticker = EpochTicker::start(&engine);
-    let app = App::load(&engine, manifest, &host_env(), &link)?;
+    let app = App::load(&engine, manifest, &link)?;
     let handler = Arc::new(Handler::new(engine, app, link, limits));
 
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
@@ -157,22 +157,6 @@ async fn serve_app<S: SidecarImports>(args: &UpArgs, manifest: &AppManifest, lin
     }
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Environment every component gets from the host: the replica name.
-fn host_env() -> Vec<(String, String)> {
-    let mut env = Vec::new();
-    if let Ok(replica) = std::env::var("CONTAINER_APP_REPLICA_NAME") {
-        env.push(("CONTAINER_APP_REPLICA_NAME".to_owned(), replica));
-    }
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()));
-    if let Some(host) = host {
-        env.push(("HOSTNAME".to_owned(), host));
-    }
-    env
 }
 
 /// `$XDG_CACHE_HOME/chaoslab/wasmtime`, else `~/.cache/chaoslab/wasmtime`.

@@ -130,6 +130,10 @@ impl telemetry::Host for SidecarView<'_> {
     async fn add_counter(&mut self, name: String, delta: u64, attributes: Vec<telemetry::Attribute>) {
         Services::add_counter(name, delta, attributes.mirror());
     }
+
+    async fn replica(&mut self) -> String {
+        self.ctx.services.replica()
+    }
 }
 
 #[cfg(test)]
@@ -156,7 +160,7 @@ mod tests {
         };
         let chaos = ChaosEngine::new(config, Arc::new(SystemClock));
         let redis = RedisStore::connect(&RedisArgs::for_url(redis_url)).await.unwrap().with_chaos(chaos.clone());
-        SidecarCtx::new(Services { redis, chaos })
+        SidecarCtx::new(Services { redis, chaos, replica: "replica-under-test".into() })
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! `chaoslab:sidecar/telemetry`: a component's events and attributes land on
 //! the current span (the request's in-process; the link call's over
-//! loopback, in the same trace), its counters on `chaoslab.component.counter`.
+//! loopback, in the same trace), its counters on `chaoslab.component.counter`;
+//! `replica` names this replica as telemetry does (`service.instance.id`).
 //! Best-effort and bounded by chaoslab-telemetry; never fails a request.
 
 use chaoslab_telemetry::component;
@@ -26,5 +27,10 @@ impl Services {
     /// `telemetry.add-counter`.
     pub fn add_counter(name: String, delta: u64, attributes: Vec<Attribute>) {
         component::add_counter(name, delta, pairs(attributes));
+    }
+
+    /// `telemetry.replica`.
+    pub fn replica(&self) -> String {
+        self.replica.to_string()
     }
 }

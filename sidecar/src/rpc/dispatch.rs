@@ -30,15 +30,22 @@ fn params<T: DeserializeOwned>(function: &str, body: &[u8]) -> Result<T, Respons
     })
 }
 
+/// The header on every call's answer naming this replica, so the bridge
+/// knows it (`telemetry.replica`) without a call of its own.
+pub const REPLICA_HEADER: &str = "chaoslab-replica";
+
 /// Dispatches one call.
 pub async fn call(
     State(state): State<LinkState>,
     Path((interface, function)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    match dispatch(&state.services, &interface, &function, &body).await {
-        Ok(resp) | Err(resp) => resp,
+    let (Ok(mut resp) | Err(mut resp)) = dispatch(&state.services, &interface, &function, &body).await;
+    // A name that is no valid header value is only left out: the bridge then asks.
+    if let Ok(replica) = http::HeaderValue::from_str(&state.services.replica) {
+        resp.headers_mut().insert(REPLICA_HEADER, replica);
     }
+    resp
 }
 
 #[allow(clippy::result_large_err)] // the error is the answer itself
@@ -104,6 +111,10 @@ async fn dispatch(s: &Services, interface: &str, function: &str, body: &[u8]) ->
             let (counter, delta, attributes): (String, u64, Vec<Attribute>) = params(&name, body)?;
             Services::add_counter(counter, delta, attributes);
             json(200, &())
+        }
+        ("telemetry", "replica") => {
+            let _: [(); 0] = params(&name, body)?;
+            json(200, &s.replica())
         }
         _ => return Err(problem(404, "Not Found", &format!("no function {name} in chaoslab:sidecar"))),
     };

@@ -31,7 +31,8 @@ async fn state(redis_url: &str, chaos_enabled: bool) -> LinkState {
         Arc::new(SystemClock),
     );
     let redis = RedisStore::connect(&RedisArgs::for_url(redis_url)).await.unwrap().with_chaos(chaos.clone());
-    LinkState { services: Services { redis, chaos }, token: Arc::new(Secret::new(LINK, 16).unwrap()) }
+    let services = Services { redis, chaos, replica: "replica-under-test".into() };
+    LinkState { services, token: Arc::new(Secret::new(LINK, 16).unwrap()) }
 }
 
 async fn call(state: &LinkState, path: &str, token: Option<&str>, body: &str) -> (StatusCode, Option<String>, Value) {
@@ -116,4 +117,17 @@ async fn probes_answer_without_a_token() {
     assert_eq!(live.status(), StatusCode::OK);
     let ready = router(state.clone()).oneshot(get("/readyz")).await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE, "no Redis on port 1");
+}
+
+#[tokio::test]
+async fn every_answer_names_the_replica_and_telemetry_replica_returns_it() {
+    let state = state("redis://127.0.0.1:1", true).await;
+    let (status, _, body) = call(&state, "/v1/telemetry/replica", Some(LINK), "[]").await;
+    assert_eq!((status, body), (StatusCode::OK, json!("replica-under-test")));
+    for (path, params) in [("/v1/chaos/decide", r#"["/", "GET"]"#), ("/v1/store/nope", "[]")] {
+        let req = Request::post(path).header("authorization", format!("Bearer {LINK}")).body(Body::from(params));
+        let resp = router(state.clone()).oneshot(req.unwrap()).await.unwrap();
+        let replica = resp.headers().get(super::dispatch::REPLICA_HEADER).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(replica.as_deref(), Some("replica-under-test"), "{path}");
+    }
 }
