@@ -1,7 +1,8 @@
 //! The `chaoslab` binary: `chaoslab up` serves spin.toml on the embedded
 //! runtime; `chaoslab build` runs the components' build commands;
 //! `chaoslab sidecar` runs the sidecar alone for `spin up` (the same
-//! program as `chaoslab-sidecar`).
+//! program as `chaoslab-sidecar`); `chaoslab experiment` runs chaos
+//! experiments against it over HTTP.
 
 mod cli;
 
@@ -21,6 +22,8 @@ fn main() -> std::process::ExitCode {
         Command::Up(args) => cli::up::run(args),
         Command::Build(args) => cli::build::run(&args),
         Command::Sidecar(config) => cli::sidecar::run(config),
+        // Its own exit codes: 0 held, 1 deviated, 2 could not run.
+        Command::Experiment(args) => return cli::experiment::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
