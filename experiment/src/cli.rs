@@ -161,21 +161,22 @@ async fn run_file(args: RunArgs) -> Result<u8, ExperimentError> {
         platform.target.lock().await.shutdown().await;
     }
     let v = &chaoslab.verdict;
-    for reason in &v.reasons {
-        progress.event(format!("  {reason}"));
+    let files = format!("journal {}, report {}", args.journal.display(), report_path.display());
+    match v.exit_code {
+        EXIT_HELD => progress.event(format!("verdict: the hypothesis held (exit 0); {files}")),
+        EXIT_DEVIATED => {
+            for reason in &v.reasons {
+                progress.event(format!("deviated: {reason}"));
+            }
+            progress.event(format!("verdict: DEVIATED (exit 1); {files}"));
+        }
+        code => {
+            progress
+                .event(format!("verdict: could not run to its end (status {}, exit {code}); {files}", v.status.name()));
+            let why = v.reasons.first().map_or("the run stopped early", String::as_str);
+            eprintln!("chaoslab experiment: error: {why}");
+        }
     }
-    progress.event(format!(
-        "verdict: {} (status {}, exit {}); journal {}, report {}",
-        match v.exit_code {
-            EXIT_HELD => "the hypothesis held",
-            EXIT_DEVIATED => "DEVIATED",
-            _ => "could not run",
-        },
-        v.status.name(),
-        v.exit_code,
-        args.journal.display(),
-        report_path.display()
-    ));
     Ok(v.exit_code)
 }
 

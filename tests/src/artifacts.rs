@@ -44,7 +44,7 @@ pub fn chaoslab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let bin = target_dir().join("release/chaoslab");
-        check_fresh(&bin, &["runtime/src", "sidecar/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
+        check_fresh(&bin, &["runtime/src", "sidecar/src", "experiment/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
         let guest_http = "components/guest-http/src";
         for (wasm, sources) in [
             ("chaoslab_api.wasm", &["components/api/src", guest_http, CONTRACT[0], CONTRACT[1]][..]),

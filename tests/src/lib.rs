@@ -12,6 +12,8 @@
 //! - [`chaoslab`]: [`Chaoslab`], the real binary started on `127.0.0.1:0`, in
 //!   either [`Link`] mode (the end-to-end matrix).
 //! - [`sidecar`]: [`SidecarProcess`], the real `chaoslab-sidecar`, restartable.
+//! - [`experiment`]: `chaoslab experiment` run as a user would, and the
+//!   checks every journal and report must pass.
 //! - [`process`]: a child announcing readiness on stderr, logs collected.
 //! - [`poll`]: wait until a condition holds, bounded.
 //! - [`server_thread`]: a fake server's thread, stopped on drop.
@@ -26,6 +28,7 @@
 
 pub mod artifacts;
 pub mod chaoslab;
+pub mod experiment;
 pub mod fake_identity;
 pub mod fake_telemetry;
 pub mod http;

@@ -221,3 +221,56 @@ pub fn warnings(experiment: &Experiment) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn err(v: Value) -> String {
+        parse(v).unwrap_err().to_string()
+    }
+
+    fn probe(provider: Value) -> Value {
+        json!({"type": "probe", "name": "p", "provider": provider, "tolerance": 200})
+    }
+
+    #[test]
+    fn chaos_validate_rules_name_the_field() {
+        assert_eq!(err(json!({})), "(the file): an empty experiment is not an experiment");
+        assert_eq!(err(json!({"description": "d", "method": []})), "title: missing");
+        assert!(err(json!({"title": "t", "description": "d"})).starts_with("method: missing"));
+        let bad_provider = json!({"title": "t", "description": "d", "method": [probe(json!({"type": "grpc"}))]});
+        assert!(err(bad_provider).starts_with("method[0].provider.type: unknown provider type \"grpc\""));
+        let no_url = json!({"title": "t", "description": "d", "method": [probe(json!({"type": "http"}))]});
+        assert_eq!(err(no_url), "method[0].provider.url: missing");
+        let bad_pause = json!({"title": "t", "description": "d", "method": [
+            {"type": "action", "name": "a", "provider": {"type": "http", "url": "http://x/"}, "pauses": {"after": "5"}}]});
+        assert!(err(bad_pause).starts_with("method[0].pauses.after: must be a number of seconds"));
+        let missing_process = json!({"title": "t", "description": "d", "method": [
+            {"type": "action", "name": "a", "provider": {"type": "process", "path": "/nonexistent/azure.sh"}}]});
+        assert!(err(missing_process).contains("method[0].provider.path: \"/nonexistent/azure.sh\" cannot be found"));
+        let unnamed_extension = json!({"title": "t", "description": "d", "method": [], "extensions": [{"x": 1}]});
+        assert_eq!(err(unnamed_extension), "extensions[0].name: missing");
+    }
+
+    #[test]
+    fn refs_resolve_to_the_named_activity() {
+        let experiment = parse(json!({"title": "t", "description": "d",
+            "steady-state-hypothesis": {"title": "h", "probes": [probe(json!({"type": "http", "url": "http://x/"}))]},
+            "method": [{"ref": "p"}]}))
+        .unwrap();
+        assert_eq!(experiment.method[0].name, "p");
+        let missing = err(json!({"title": "t", "description": "d", "method": [{"ref": "zzz"}]}));
+        assert_eq!(missing, "method[0].ref: no activity named \"zzz\" in the experiment");
+    }
+
+    #[test]
+    fn the_chaoslab_extension_is_kept_for_the_plan() {
+        let experiment = parse(json!({"title": "t", "description": "d", "method": [],
+            "extensions": [{"name": "other"}, {"name": "chaoslab", "load": {"rate": 1}}]}))
+        .unwrap();
+        assert_eq!(experiment.chaoslab.unwrap()["load"]["rate"], 1);
+    }
+}

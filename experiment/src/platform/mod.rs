@@ -159,3 +159,47 @@ async fn first_200(client: &reqwest::Client, url: &str, timeline: &Timeline) -> 
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The settings of the `sidecar` container's Liveness probe in app.bicep.
+    fn bicep_liveness() -> (String, u64, u64, u64, u32) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/azure/modules/app.bicep");
+        let bicep = std::fs::read_to_string(path).expect("read app.bicep");
+        let sidecar = bicep.split("name: 'sidecar'").nth(1).expect("a container named sidecar");
+        let probe = sidecar.split("type: 'Liveness'").nth(1).expect("a Liveness probe on the sidecar");
+        let probe = &probe[..probe.find("type: '").unwrap_or(probe.len())];
+        let value = |key: &str| -> String {
+            let line = probe
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{key}:")))
+                .unwrap_or_else(|| panic!("no {key}"));
+            line.split_once(':').expect("key: value").1.trim().trim_matches('\'').to_owned()
+        };
+        let n = |key: &str| value(key).parse::<u64>().unwrap_or_else(|e| panic!("{key}: {e}"));
+        (value("path"), n("initialDelaySeconds"), n("periodSeconds"), n("timeoutSeconds"), n("failureThreshold") as u32)
+    }
+
+    #[test]
+    fn the_platform_probes_with_the_settings_of_app_bicep() {
+        let (path, initial_delay, period, timeout, threshold) = bicep_liveness();
+        assert_eq!(path, "/livez", "the probe the hang stops on Azure");
+        let local = liveness(&LivenessOverrides::default());
+        assert_eq!(local.initial_delay, Duration::from_secs(initial_delay));
+        assert_eq!(local.period, Duration::from_secs(period));
+        assert_eq!(local.timeout, Duration::from_secs(timeout));
+        assert_eq!(local.failure_threshold, threshold);
+    }
+
+    #[test]
+    fn overrides_replace_single_settings() {
+        let overrides = LivenessOverrides { period: Some(Duration::from_secs(2)), ..LivenessOverrides::default() };
+        let l = liveness(&overrides);
+        assert_eq!(
+            (l.period, l.timeout, l.path.as_str()),
+            (Duration::from_secs(2), ACA_LIVENESS_TIMEOUT, LOCAL_LIVENESS_PATH)
+        );
+    }
+}
