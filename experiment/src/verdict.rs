@@ -38,7 +38,7 @@ pub fn journal(runner: &Runner, outcome: &Outcome, target: Option<String>) -> Va
         timeout_ms: u64::try_from(spec.timeout.as_millis()).unwrap_or(u64::MAX),
         first_error: result.first_error.clone(),
         sample_cap_reached: result.cap_reached,
-        series: stats::series(&result.samples, result.started_s),
+        series: stats::series(&result.samples, result.started_s, result.stopped_s),
     });
     let platform = runner.platform.as_ref().map(|p| PlatformRecord {
         liveness_path: p.liveness.path.clone(),

@@ -73,15 +73,17 @@ pub fn phase(samples: &[Sample], phase: Phase) -> Summary {
     summarize(samples.iter().filter(|s| s.phase == phase))
 }
 
-/// One summary per second of the load, counted from `start_s` (its start).
-pub fn series(samples: &[Sample], start_s: f64) -> Vec<Second> {
+/// One summary per whole second of the load, counted from `start_s` (its
+/// start); a last, partial second (the load stopped within it) is left out.
+pub fn series(samples: &[Sample], start_s: f64, stop_s: f64) -> Vec<Second> {
     let start_us = (start_s * 1e6) as u64;
     let mut buckets: BTreeMap<u64, Vec<&Sample>> = BTreeMap::new();
     for s in samples {
         buckets.entry(s.due_us.saturating_sub(start_us) / 1_000_000).or_default().push(s);
     }
     let Some(&last) = buckets.keys().next_back() else { return Vec::new() };
-    (0..=last)
+    let whole = ((stop_s - start_s).max(0.0) + 0.001).floor() as u64;
+    (0..whole.min(last + 1))
         .map(|i| Second { t: start_s + i as f64, summary: summarize(buckets.get(&i).into_iter().flatten().copied()) })
         .collect()
 }
@@ -188,8 +190,8 @@ mod tests {
         assert_eq!((s.requests, s.errors, s.by_status["200"], s.by_status["503"]), (100, 10, 90, 10));
         assert!((s.error_ratio - 0.1).abs() < 1e-9);
         assert!((s.p50_ms.unwrap() - 5.0).abs() < 0.01 && s.max_ms.unwrap() >= 499.0, "{s:?}");
-        assert_eq!(series(&samples, 0.0).len(), 1);
-        assert_eq!(series(&samples, 0.5).len(), 1);
+        assert_eq!(series(&samples, 0.0, 1.0).len(), 1);
+        assert_eq!(series(&samples, 0.0, 0.99).len(), 0, "a partial second is left out");
         assert_eq!(outside(&s, &[200]), BTreeMap::from([("503".to_owned(), 10)]));
     }
 

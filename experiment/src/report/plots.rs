@@ -50,7 +50,8 @@ pub fn throughput(j: &ChaoslabJournal) -> Result<String> {
     let mut keys: Vec<&String> = series.iter().flat_map(|s| s.summary.by_status.keys()).collect();
     keys.sort();
     keys.dedup();
-    let y_max = series.iter().flat_map(|s| s.summary.by_status.values()).copied().max().unwrap_or(1) as f64 * 1.25;
+    // Headroom above the data: markers just above it, the legend in the top third.
+    let y_max = series.iter().flat_map(|s| s.summary.by_status.values()).copied().max().unwrap_or(1) as f64 * 2.0;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
@@ -82,7 +83,8 @@ pub fn throughput(j: &ChaoslabJournal) -> Result<String> {
 /// p50 and p99 latency per second (log scale), as an SVG document.
 pub fn latency(j: &ChaoslabJournal) -> Result<String> {
     let series = j.load.as_ref().map(|l| l.series.as_slice()).unwrap_or_default();
-    let y_max = series.iter().filter_map(|s| s.summary.max_ms).fold(1.0_f64, f64::max) * 2.0;
+    // Two decades of headroom (log scale): markers just above the data, the legend above them.
+    let y_max = series.iter().filter_map(|s| s.summary.max_ms).fold(1.0_f64, f64::max) * 100.0;
     let y_min = series.iter().filter_map(|s| s.summary.p50_ms).fold(f64::INFINITY, f64::min).clamp(0.01, 1.0) / 2.0;
     let mut svg = String::new();
     {
@@ -160,7 +162,8 @@ fn decorate<'a, 'b: 'a, Y: Ranged<ValueType = f64>>(
             .legend(|(x, y)| PathElement::new(vec![(x + 8, y - 6), (x + 8, y + 6)], BROKEN.stroke_width(2)));
     }
     // Markers along the top: probes as circles, actions as triangles below them.
-    let (top, lower) = if lo > 0.0 { (hi / 1.5, hi / 2.6) } else { (hi * 0.95, hi * 0.88) };
+    // (Just above the data: see the headroom of each plot.)
+    let (top, lower) = if lo > 0.0 { (hi / 25.0, hi / 45.0) } else { (hi * 0.6, hi * 0.55) };
     let color = |m: &crate::journal::Mark| match (m.tolerance_met, m.part.as_str()) {
         (Some(true), _) => HELD,
         (Some(false), _) => BROKEN,
