@@ -49,13 +49,22 @@ impl FaultLog {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Takes in one `/chaos/status` answer. `skew_ms` is chaoslab's clock
-    /// minus ours; `now_s` is when it was read.
-    pub fn observe(&self, status: &Value, timeline: &Timeline, skew_ms: f64, now_s: f64) {
+    /// The target's process generation now (a restart starts a new one).
+    pub fn generation(&self) -> u32 {
+        self.lock().1
+    }
+
+    /// Takes in one `/chaos/status` answer, asked for while `asked_generation`
+    /// served (an answer from a process replaced meanwhile is dropped).
+    /// `skew_ms` is chaoslab's clock minus ours; `now_s` is when it was read.
+    pub fn observe(&self, status: &Value, asked_generation: u32, timeline: &Timeline, skew_ms: f64, now_s: f64) {
         let offset = |ms: &Value| ms.as_f64().map(|ms| timeline.offset_of_unix_ms(ms - skew_ms));
         let mut guard = self.lock();
         let (windows, generation) = &mut *guard;
         let generation = *generation;
+        if generation != asked_generation {
+            return;
+        }
         let mut seen = Vec::new();
         let entries = ["active", "recent"].into_iter().filter_map(|k| status.get(k)?.as_array()).flatten();
         for exp in entries {
@@ -146,6 +155,7 @@ pub struct StatusSource {
 impl StatusSource {
     /// Reads the status once into `log`; false when it did not answer 200.
     pub async fn poll(&self, log: &FaultLog, timeline: &Timeline) -> bool {
+        let generation = log.generation();
         let asked = unix_seconds(std::time::SystemTime::now()) * 1000.0;
         let sent = Instant::now();
         let request = self.client.get(&self.url).bearer_auth(&self.token).timeout(Duration::from_secs(2)).send();
@@ -158,7 +168,7 @@ impl StatusSource {
         let round_trip_ms = sent.elapsed().as_secs_f64() * 1000.0;
         let skew_ms =
             status.get("now_ms").and_then(Value::as_f64).map_or(0.0, |now| now - (asked + round_trip_ms / 2.0));
-        log.observe(&status, timeline, skew_ms, timeline.now());
+        log.observe(&status, generation, timeline, skew_ms, timeline.now());
         true
     }
 
@@ -186,20 +196,23 @@ mod tests {
         let ms = |s: f64| unix_seconds(timeline.start_wall) * 1000.0 + s * 1000.0;
         let log = FaultLog::default();
         let active = json!({"active": [{"id": "exp-1", "kind": "redis", "started_at_ms": ms(1.0), "parameters": {"mode": "fail"}}], "recent": []});
-        log.observe(&active, &timeline, 0.0, 1.5);
+        log.observe(&active, 0, &timeline, 0.0, 1.5);
         assert_eq!(log.active_kinds(), ["redis"]);
         let ended = json!({"active": [], "recent": [{"id": "exp-1", "kind": "redis", "started_at_ms": ms(1.0), "ended_at_ms": ms(3.0), "end_reason": "expired"}]});
-        log.observe(&ended, &timeline, 0.0, 3.5);
+        log.observe(&ended, 0, &timeline, 0.0, 3.5);
         let w = &log.windows(10.0)[0];
         assert!((w.start_s - 1.0).abs() < 0.01 && (w.end_s.unwrap() - 3.0).abs() < 0.01, "{w:?}");
         assert_eq!(w.end_reason.as_deref(), Some("expired"));
 
         let hang = json!({"active": [{"id": "exp-2", "kind": "hang", "started_at_ms": ms(4.0)}]});
-        log.observe(&hang, &timeline, 0.0, 4.5);
+        log.observe(&hang, 0, &timeline, 0.0, 4.5);
         log.restarted(9.0);
+        // An answer asked of the old process before the restart is dropped.
+        log.observe(&hang, 0, &timeline, 0.0, 9.1);
         // The new process numbers its experiments from 1 again: a new window.
         log.observe(
             &json!({"active": [{"id": "exp-1", "kind": "redis", "started_at_ms": ms(9.5)}]}),
+            1,
             &timeline,
             0.0,
             9.6,
