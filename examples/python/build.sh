@@ -17,13 +17,9 @@ venv=${CHAOSLAB_PYTHON_VENV:-$here/.venv}
 requirements=$here/requirements.txt
 out=$root/target/examples/python/app.wasm
 
-stamp=$(sha256sum "$requirements" | cut -d' ' -f1)
-if [[ ! -x $venv/bin/componentize-py || $(cat "$venv/.requirements.sha256" 2>/dev/null) != "$stamp" ]]; then
-  echo "build.sh: installing $(grep -v '^#' "$requirements" | xargs) into $venv" >&2
-  "${PYTHON:-python3}" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
-  echo "$stamp" >"$venv/.requirements.sha256"
-fi
+# shellcheck source=scripts/lib/prereqs.sh
+source "$root/scripts/lib/prereqs.sh"
+ensure_venv "$venv" "$requirements"
 
 if [[ -f $out && -z $(find "$here/app.py" "$root/wit" "$venv/.requirements.sha256" -newer "$out" -print -quit) ]]; then
   echo "build.sh: $out is up to date" >&2

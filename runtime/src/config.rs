@@ -36,6 +36,9 @@ pub enum Command {
     /// `chaoslab:sidecar` contract over loopback HTTP, for `spin up`: the
     /// same program as `chaoslab-sidecar`, which ships without a Wasm runtime.
     Sidecar(SidecarConfig),
+    /// Run or validate a chaos experiment (Chaos Toolkit format) against
+    /// chaoslab over HTTP: `chaoslab experiment run FILE`, `chaoslab experiment validate FILE…`.
+    Experiment(chaoslab_experiment::ExperimentArgs),
 }
 
 /// `chaoslab up`.

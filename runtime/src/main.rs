@@ -2,7 +2,8 @@
 //! runtime; `chaoslab build` runs the components' build commands;
 //! `chaoslab wrap` wraps a handler in the chaos layer;
 //! `chaoslab sidecar` runs the sidecar alone for `spin up` (the same
-//! program as `chaoslab-sidecar`).
+//! program as `chaoslab-sidecar`); `chaoslab experiment` runs chaos
+//! experiments against it over HTTP.
 
 mod cli;
 
@@ -23,6 +24,8 @@ fn main() -> std::process::ExitCode {
         Command::Build(args) => cli::build::run(&args),
         Command::Wrap(args) => chaoslab_compose::cli::run(&args),
         Command::Sidecar(config) => cli::sidecar::run(config),
+        // Its own exit codes: 0 held, 1 deviated, 2 could not run.
+        Command::Experiment(args) => return cli::experiment::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -76,6 +76,21 @@ ensure_spin() {
   return 1
 }
 
+# ensure_venv DIR REQUIREMENTS...: a Python venv holding the pinned
+# requirements, (re)installed only when the files change.
+ensure_venv() {
+  local venv=$1 stamp file
+  shift
+  stamp=$(cat "$@" | sha256sum | cut -d' ' -f1)
+  [[ -x $venv/bin/python && $(cat "$venv/.requirements.sha256" 2>/dev/null) == "$stamp" ]] && return 0
+  echo "chaoslab: installing pinned requirements into $venv" >&2
+  "${PYTHON:-python3}" -m venv "$venv"
+  local args=()
+  for file in "$@"; do args+=(-r "$file"); done
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}"
+  echo "$stamp" >"$venv/.requirements.sha256"
+}
+
 # redis-server, for the embedded default and for the tests.
 ensure_redis_server() {
   command -v redis-server >/dev/null && return 0

@@ -70,7 +70,7 @@ pub fn chaoslab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let bin = target_dir().join("release/chaoslab");
-        check_fresh(&bin, &["runtime/src", "sidecar/src", "compose/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
+        check_fresh(&bin, &["runtime/src", "sidecar/src", "compose/src", "experiment/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
         check_components();
         bin
     })

@@ -16,6 +16,8 @@
 //!   and freezable.
 //! - [`spin`]: the real Spin CLI (`SPIN_BIN`), `spin up` for [`Link::Spin`].
 //! - [`component_world`]: [`ComponentWorld`], what a `.wasm` imports and exports.
+//! - [`experiment`]: `chaoslab experiment` run as a user would, and the
+//!   checks every journal and report must pass.
 //! - [`process`]: a child announcing readiness on stderr, logs collected.
 //! - [`poll`]: wait until a condition holds, bounded.
 //! - [`server_thread`]: a fake server's thread, stopped on drop.
@@ -31,6 +33,7 @@
 pub mod artifacts;
 pub mod chaoslab;
 pub mod component_world;
+pub mod experiment;
 pub mod fake_identity;
 pub mod fake_telemetry;
 pub mod http;
