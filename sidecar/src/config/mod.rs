@@ -66,6 +66,15 @@ pub struct SidecarConfig {
     #[command(flatten)]
     pub services: ServicesArgs,
 
+    /// Connection-level limits of the link's listener (the same flags as `chaoslab up`'s).
+    #[command(flatten)]
+    pub connections: crate::listener::ConnectionArgs,
+
+    /// Largest RPC body, in KiB (announced or chunked); beyond it, 413.
+    #[arg(long, env = "CHAOSLAB_MAX_RPC_BODY_KB", default_value_t = crate::rpc::DEFAULT_MAX_RPC_BODY_KB,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub max_rpc_body_kb: u32,
+
     /// How long shutdown waits for in-flight calls (at most 10m).
     #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value_t = DEFAULT_SHUTDOWN_GRACE.into(),
           value_parser = shutdown_grace)]
@@ -74,6 +83,16 @@ pub struct SidecarConfig {
     /// Where traces, metrics and logs are exported (none by default).
     #[command(flatten)]
     pub telemetry: chaoslab_telemetry::TelemetryArgs,
+}
+
+impl SidecarConfig {
+    /// The RPC body limits: `--max-rpc-body-kb`, within the header read timeout.
+    pub fn rpc_limits(&self) -> crate::rpc::RpcLimits {
+        crate::rpc::RpcLimits {
+            max_body_bytes: self.max_rpc_body_kb as usize * 1024,
+            body_timeout: *self.connections.header_read_timeout,
+        }
+    }
 }
 
 /// Why a duration flag was refused.
