@@ -138,7 +138,7 @@ async fn too_many_or_too_large_headers_get_431(#[values(Server::Runtime, Server:
     let app = Running::start(server, &redis, &["--max-headers", "8", "--max-header-kb", "1"]);
     let request = |extra: &str| {
         let get = String::from_utf8_lossy(app.get()).into_owned();
-        get.replacen("\r\n\r\n", &format!("\r\n{extra}\r\n"), 1).into_bytes()
+        get.replacen("\r\n\r\n", &format!("\r\n{extra}\r\n\r\n"), 1).into_bytes()
     };
     let few: String = (0..4).map(|n| format!("x-h{n}: {n}\r\n")).collect();
     assert_eq!(exchange(app.addr(), &request(few.trim_end())).await.0, Some(200));
@@ -182,7 +182,11 @@ async fn chunked_bodies_are_capped_like_announced_ones(#[values(Server::Runtime,
 async fn a_trickled_chunked_body_gets_408(#[values(Server::Runtime, Server::Sidecar)] server: Server) {
     let redis = RedisServer::start();
     // The runtime reads bodies within --request-timeout, the sidecar within --header-read-timeout.
-    let app = Running::start(server, &redis, &["--request-timeout", "1s", "--header-read-timeout", "1s"]);
+    let flag = match server {
+        Server::Runtime => "--request-timeout",
+        Server::Sidecar => "--header-read-timeout",
+    };
+    let app = Running::start(server, &redis, &[flag, "1s"]);
     let (path, list, _) = app.post();
     let mut stream = raw::connect(app.addr()).await;
     stream.write_all(&chunked_head("POST", path, &headers(&list))).await.unwrap();

@@ -91,8 +91,8 @@ async fn probe_everything(app: &Chaoslab) -> Seen {
     }
 
     for kind in ["load", "hang", "latency", "errors", "redis"] {
-        let op = "POST /chaos/{kind}";
         let path = format!("/chaos/{kind}");
+        let op = &format!("POST {path}");
         let valid =
             if kind == "redis" { r#"{"mode":"fail","duration_seconds":5}"# } else { r#"{"duration_seconds":5}"# };
         let started = control(app, Method::POST, &path, valid).await;
@@ -110,13 +110,29 @@ async fn probe_everything(app: &Chaoslab) -> Seen {
         ); // 415
         seen.record(op, &send(app, Method::POST, &path, &json_auth, &" ".repeat(65 * 1024)).await); // 413 (component)
     }
-    // 429: the cap is 3 experiments.
-    for kind in ["hang", "latency", "errors"] {
-        let body = if kind == "latency" { r#"{"ms":0,"percent":1}"# } else { r#"{"percent":1}"# };
-        let body = if kind == "hang" { r#"{"duration_seconds":30}"# } else { body };
-        seen.record("POST /chaos/{kind}", &control(app, Method::POST, &format!("/chaos/{kind}"), body).await);
+    // 429: the cap is 3 experiments; each kind is refused while three others run.
+    let cheap = |kind: &str| match kind {
+        "load" => r#"{"workers":0,"memory_mb":1,"duration_seconds":30}"#,
+        "redis" => r#"{"mode":"slow","latency_ms":1,"percent":1,"duration_seconds":30}"#,
+        "latency" => r#"{"ms":0,"percent":1,"duration_seconds":30}"#,
+        "errors" => r#"{"percent":1,"routes":["/nowhere"],"duration_seconds":30}"#,
+        _ => r#"{"duration_seconds":30}"#,
+    };
+    for (running, refused) in [
+        (["hang", "latency", "errors"], ["load", "redis"]),
+        (["redis", "load", "errors"], ["hang", "latency"]),
+        (["redis", "load", "hang"], ["errors", "errors"]),
+    ] {
+        for kind in running {
+            app.start_experiment(kind, cheap(kind)).await;
+        }
+        for kind in refused {
+            let path = format!("/chaos/{kind}");
+            seen.record(&format!("POST {path}"), &control(app, Method::POST, &path, cheap(kind)).await);
+        }
+        control(app, Method::DELETE, "/chaos", "").await;
     }
-    seen.record("POST /chaos/{kind}", &control(app, Method::POST, "/chaos/redis", r#"{"mode":"fail"}"#).await);
+    app.start_experiment("hang", cheap("hang")).await;
 
     seen.record("GET /chaos/status", &control(app, Method::GET, "/chaos/status", "").await);
     seen.record("GET /chaos/status", &send(app, Method::GET, "/chaos/status", &[], "").await);
@@ -127,6 +143,14 @@ async fn probe_everything(app: &Chaoslab) -> Seen {
     seen.record("DELETE /chaos/{id}", &control(app, Method::DELETE, &format!("/chaos/{id}"), "").await); // 404
     seen.record("DELETE /chaos", &send(app, Method::DELETE, "/chaos", &[], "").await);
     seen.record("DELETE /chaos", &control(app, Method::DELETE, "/chaos", "").await);
+    // The runtime's 413 comes before any component, token or no token.
+    for (op, method, path) in [
+        ("GET /chaos/status", Method::GET, "/chaos/status"),
+        ("DELETE /chaos/{id}", Method::DELETE, "/chaos/exp-1"),
+        ("DELETE /chaos", Method::DELETE, "/chaos"),
+    ] {
+        seen.record(op, &send(app, method, path, &[], &big).await);
+    }
     seen
 }
 
