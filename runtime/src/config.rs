@@ -200,6 +200,9 @@ mod tests {
     #[test]
     fn out_of_range_limits_are_rejected() {
         assert!(Cli::try_parse_from(["chaoslab", "up", "--max-concurrent", "0"]).is_err());
+        let err = Cli::try_parse_from(["chaoslab", "up", "--header-read-timeout", "1ms"]).unwrap_err().to_string();
+        assert!(err.contains("--header-read-timeout") && err.contains("between 100ms and 10m"), "{err}");
+        assert!(Cli::try_parse_from(["chaoslab", "up", "--max-connections", "0"]).is_err());
         let err = Cli::try_parse_from(["chaoslab", "up", "--request-timeout", "2h"]).unwrap_err().to_string();
         assert!(err.contains("--request-timeout") && err.contains("between 1ms and 1h"), "{err}");
         let err = Cli::try_parse_from(["chaoslab", "up", "--link-token", "short"]).unwrap_err().to_string();

@@ -147,6 +147,15 @@ mod tests {
         assert_eq!(*redis.connect_timeout, redis::DEFAULT_CONNECT_TIMEOUT);
         let chaos = &config.services.chaos;
         assert_eq!(*chaos.max_duration, crate::chaos::limits::DEFAULT_MAX_DURATION);
+        let connections = &config.connections;
+        let defaults = crate::listener::ConnectionArgs::default();
+        assert_eq!(*connections.header_read_timeout, *defaults.header_read_timeout);
+        assert_eq!(*connections.idle_timeout, *defaults.idle_timeout);
+        assert_eq!(
+            (connections.max_headers, connections.max_header_kb, connections.max_connections),
+            (defaults.max_headers, defaults.max_header_kb, defaults.max_connections)
+        );
+        assert_eq!(config.rpc_limits().max_body_bytes, crate::rpc::RpcLimits::default().max_body_bytes);
         let for_url = RedisArgs::for_url("redis://x");
         assert_eq!((*for_url.call_timeout, for_url.token_retries), (*redis.call_timeout, redis.token_retries));
     }
