@@ -117,8 +117,9 @@ async fn main() -> anyhow::Result<()> {
 fn explained(o: &Outcome, windows: &[Window]) -> Option<&'static str> {
     let status = *o.status.as_ref().ok()?;
     let slack = Duration::from_millis(500);
-    let active =
-        |kind: &str| windows.iter().filter(move |w| w.kind == kind && w.from <= o.done && o.sent <= w.to + slack);
+    let active = |kind: &'static str| {
+        windows.iter().filter(move |w| w.kind == kind && w.from <= o.done && o.sent <= w.to + slack)
+    };
     let body = o.body.as_ref()?;
     let title = body["title"].as_str().unwrap_or("");
     for w in active("errors") {
