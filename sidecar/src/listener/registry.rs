@@ -67,8 +67,12 @@ impl Registry {
     /// busy (the caller waits for [`Registry::closed`]).
     pub fn make_room(&self) -> bool {
         let open = self.open();
+        if open.len() < self.cap {
+            return true;
+        }
+        // Connections already told to go still count until they are gone.
         let evicting = open.values().filter(|s| s.is_evicted()).count();
-        if open.len().saturating_sub(evicting) < self.cap {
+        if open.len() - evicting < self.cap {
             return true;
         }
         open.values().find(|s| !s.is_busy() && !s.is_evicted()).is_some_and(|victim| victim.evict())

@@ -102,11 +102,8 @@ pub fn data_plane() -> Map<String, Value> {
 
 /// A `/chaos/*` operation's responses: the runtime's, the token's and the engine's, plus `extra`.
 fn control(extra: &[(&str, Value)]) -> Map<String, Value> {
-    let mut out = responses(&[("401", shared("Unauthorized")), ("503", shared("ChaosUnavailable"))]);
-    for (code, value) in extra {
-        out.insert((*code).to_owned(), value.clone());
-    }
-    out
+    let own = [("401", shared("Unauthorized")), ("503", shared("ChaosUnavailable"))];
+    responses(&[&own[..], extra].concat())
 }
 
 /// The chaos API's operations.
