@@ -18,7 +18,7 @@
 //! - [`conn`]: one connection's state, its watched socket, its tracked
 //!   requests and the task that closes it.
 //! - [`registry`]: the open connections and the cap.
-//! - [`nofile`]: `RLIMIT_NOFILE`.
+//! - [`nofile`]: the open-file limit (`RLIMIT_NOFILE`).
 
 pub mod conn;
 pub mod limits;

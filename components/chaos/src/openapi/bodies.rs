@@ -135,7 +135,7 @@ pub fn example(kind: &str, limits: &ChaosLimits) -> Value {
     let duration = default_duration(kind, limits);
     match kind {
         "load" if limits.max_workers == 0 => {
-            json!({ "memory_mb": limits.max_memory_mb.min(64).max(1), "duration_seconds": duration })
+            json!({ "memory_mb": limits.max_memory_mb.clamp(1, 64), "duration_seconds": duration })
         }
         "load" => {
             json!({ "cpu_percent": 80, "workers": 1, "memory_mb": limits.max_memory_mb.min(64), "duration_seconds": duration })
