@@ -110,6 +110,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let visits = redis.get_int("chaoslab:visits");
     let ok = report(&args, capacity, rate, &outcomes, &windows, &samples, visits);
+    // Stop both children first: `process::exit` runs no destructor.
+    drop(app);
+    drop(redis);
     std::process::exit(if ok { 0 } else { 1 });
 }
 

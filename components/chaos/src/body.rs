@@ -59,6 +59,14 @@ pub struct StartRequest {
     pub duration_seconds: u32,
 }
 
+/// Limits that clamp nothing: the plain defaults.
+pub const UNCLAMPED: ChaosLimits = ChaosLimits {
+    max_duration_seconds: u32::MAX,
+    max_workers: u32::MAX,
+    max_memory_mb: u32::MAX,
+    max_experiments: u32::MAX,
+};
+
 /// The default duration of `kind`, clamped to the configured maximum.
 pub fn default_duration(kind: &str, limits: &ChaosLimits) -> u32 {
     let default = if kind == "hang" { defaults::HANG_DURATION_SECONDS } else { defaults::DURATION_SECONDS };
@@ -394,6 +402,8 @@ mod tests {
         assert_eq!(super::parse("errors", JSON, b"{}", &small).unwrap().duration_seconds, 30);
         let load = super::parse("load", JSON, br#"{"memory_mb":8}"#, &small).unwrap();
         assert!(matches!(load.fault, Fault::Load(LoadSpec { workers: 0, memory_mb: 8, .. })), "{load:?}");
+        let plain = super::parse("hang", None, b"", &UNCLAMPED).unwrap();
+        assert_eq!(plain.duration_seconds, defaults::HANG_DURATION_SECONDS);
         let given = super::parse("hang", JSON, br#"{"duration_seconds":3000}"#, &small).unwrap();
         assert_eq!(given.duration_seconds, 3000, "a given value is the engine's to refuse, not clamped");
     }

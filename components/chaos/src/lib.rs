@@ -95,9 +95,13 @@ fn start(kind: &str, req: &Request) -> Response {
     if let Some(len) = declared.filter(|len| *len > body::MAX_BODY) {
         return body_error(&body::too_large(len));
     }
-    // The limits clamp the defaults, so `{}` always means what this replica accepts.
+    // The limits clamp the defaults, so `{}` always means what this replica
+    // accepts. A sidecar that cannot say (one older than `chaos.limits`,
+    // deployed apart from this component) gets the plain defaults; its
+    // engine still checks every bound.
     let limits = match chaos::limits() {
         Ok(limits) => limits,
+        Err(ChaosError::Unavailable(_)) => body::UNCLAMPED,
         Err(err) => return chaos_error(&err),
     };
     let content_type = req.header("content-type").and_then(|v| v.as_str());
