@@ -65,6 +65,10 @@ pub struct UpArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
 
+    /// Connection-level limits of the listener (and of the own sidecar's, with `--link loopback`).
+    #[command(flatten)]
+    pub connections: chaoslab_sidecar::ConnectionArgs,
+
     /// Directory for wasmtime's compiled-component cache.
     #[arg(long, env = "CHAOSLAB_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -154,8 +158,8 @@ pub struct LimitArgs {
           value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_memory_mb: u32,
 
-    /// Largest request body, in KiB, by its Content-Length; beyond it, 413
-    /// before any component runs.
+    /// Largest request body, in KiB, announced by Content-Length or sent
+    /// chunked; beyond it, 413 before any component runs.
     #[arg(long, env = "CHAOSLAB_MAX_BODY_KB", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
     pub max_body_kb: u32,
@@ -204,6 +208,9 @@ mod tests {
     #[test]
     fn out_of_range_limits_are_rejected() {
         assert!(Cli::try_parse_from(["chaoslab", "up", "--max-concurrent", "0"]).is_err());
+        let err = Cli::try_parse_from(["chaoslab", "up", "--header-read-timeout", "1ms"]).unwrap_err().to_string();
+        assert!(err.contains("--header-read-timeout") && err.contains("between 100ms and 10m"), "{err}");
+        assert!(Cli::try_parse_from(["chaoslab", "up", "--max-connections", "0"]).is_err());
         let err = Cli::try_parse_from(["chaoslab", "up", "--request-timeout", "2h"]).unwrap_err().to_string();
         assert!(err.contains("--request-timeout") && err.contains("between 1ms and 1h"), "{err}");
         let err = Cli::try_parse_from(["chaoslab", "up", "--link-token", "short"]).unwrap_err().to_string();

@@ -12,6 +12,8 @@
 //!   sidecar: [`RedisArgs`], [`ChaosArgs`], [`ServicesArgs`], [`SidecarConfig`].
 //! - [`services`]: [`Services`] (store + chaos engine), started once.
 //! - [`contract`]: one method of [`Services`] per WIT function, in wire types.
+//! - [`listener`]: the HTTP/1.1 listener of both binaries, with its
+//!   connection-level limits ([`ConnectionArgs`]).
 //! - [`rpc`]: the loopback HTTP server (`POST /v1/{interface}/{function}`,
 //!   link token, trace spans) and the container probes.
 //! - [`redis_store`]: [`RedisStore`], the Redis connection (redis-rs
@@ -37,6 +39,7 @@ pub mod config;
 pub mod contract;
 pub mod entra;
 pub mod error;
+pub mod listener;
 pub mod redis_child;
 pub mod redis_store;
 pub mod rpc;
@@ -52,6 +55,7 @@ pub use chaos::ChaosEngine;
 pub use config::{ChaosArgs, RedisArgs, RedisAuth, ServicesArgs, SidecarConfig};
 pub use entra::{EntraCredentials, EntraSettings};
 pub use error::{SetupError, StoreError, StoreResult};
+pub use listener::ConnectionArgs;
 pub use redis_store::RedisStore;
 pub use run::run;
 pub use secret::Secret;

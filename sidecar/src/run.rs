@@ -37,8 +37,9 @@ pub fn run(config: SidecarConfig) -> anyhow::Result<()> {
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         eprintln!("chaoslab sidecar listening on http://{addr}/");
-        let state = LinkState { services: running.services.clone(), token: Arc::new(token) };
-        rpc::serve(listener, state, crate::shutdown::signal(), *config.shutdown_grace)
+        let state =
+            LinkState { services: running.services.clone(), token: Arc::new(token), limits: config.rpc_limits() };
+        rpc::serve(listener, state, config.connections.clone(), crate::shutdown::signal(), *config.shutdown_grace)
             .await
             .context("serving the sidecar link")?;
         running.stop().await;

@@ -28,6 +28,7 @@
 //! - [`tls_certs`]: [`TestCa`], a throw-away CA and server certificate.
 //! - [`http`]: a small HTTP client returning status, headers and body.
 //! - [`proc_stat`]: CPU time and RSS of a process from `/proc`.
+//! - [`raw`]: raw-socket clients (trickled, oversized, idle) for the connection limits.
 //! - [`signal`]: kill(2) for the children tests own.
 
 pub mod artifacts;
@@ -40,6 +41,7 @@ pub mod http;
 pub mod poll;
 pub mod proc_stat;
 pub mod process;
+pub mod raw;
 pub mod redis_server;
 pub mod server_thread;
 pub mod sidecar;

@@ -53,6 +53,11 @@ impl SidecarProcess {
         format!("http://{}", self.addr)
     }
 
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.process.as_ref().expect("sidecar running").pid()

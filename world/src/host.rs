@@ -94,6 +94,7 @@ record!(chaos::Experiment { id, fault, started_at_ms, ends_at_ms, ended_at_ms, e
 record!(chaos::LoadReport { cpu_workers, memory_mib });
 record!(chaos::ChaosStatus { seed, now_ms, active, recent, load });
 record!(chaos::InvalidField { field, message });
+record!(chaos::ChaosLimits { max_duration_seconds, max_workers, max_memory_mb, max_experiments });
 variant!(chaos::Error { Invalid(x), Limit(m), Conflict(m), NotFound(m), Disabled, Unavailable(m) });
 record!(chaos::Decision { hang_ms, delay_ms, fail_status, experiments });
 

@@ -104,6 +104,12 @@ macro_rules! samples {
         calls.insert("chaos.status", json!({
             "params": v(&[(); 0]), "answers": [v(&Ok::<_, chaos::Error>(status))],
         }));
+        calls.insert("chaos.limits", json!({
+            "params": v(&[(); 0]),
+            "answers": [v(&Ok::<_, chaos::Error>(chaos::ChaosLimits {
+                max_duration_seconds: 3600, max_workers: 2, max_memory_mb: 512, max_experiments: 8 })),
+                        v(&Err::<chaos::ChaosLimits, _>(chaos::Error::Disabled))],
+        }));
         calls.insert("chaos.decide", json!({
             "params": v(&("/", "GET")),
             "answers": [v(&chaos::Decision { hang_ms: Some(1000), delay_ms: 300, fail_status: Some(503),

@@ -1,14 +1,43 @@
-//! Request bodies of the `POST /chaos/*` routes: JSON with documented
-//! defaults, unknown fields rejected, every type error naming its field.
-//! Bounds are the engine's business (it answers which field is out of range).
+//! Request bodies of the `POST /chaos/*` routes: JSON objects with
+//! documented defaults, unknown fields rejected, every type error naming its
+//! field. Integers may be written as whole floats (`60.0`: JSON Schema counts
+//! it as an integer). Bounds are the engine's business (it answers which
+//! field is out of range); the defaults of `duration_seconds` and `workers`
+//! are clamped to the configured limits, so `{}` always means "the defaults
+//! this replica accepts". The defaults are named constants ([`defaults`]),
+//! which the OpenAPI document ([`crate::openapi`]) reads too.
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, Deserializer, Unexpected, Visitor};
 
-use chaoslab_world::wire::chaos::{ErrorsSpec, Fault, LatencySpec, LoadSpec, RedisMode, RedisSpec};
+use chaoslab_world::wire::chaos::{ChaosLimits, ErrorsSpec, Fault, LatencySpec, LoadSpec, RedisMode, RedisSpec};
 
 /// Largest accepted body.
 pub const MAX_BODY: usize = 64 * 1024;
+
+/// The defaults of every field, before clamping to the limits.
+pub mod defaults {
+    /// `load.cpu_percent`.
+    pub const CPU_PERCENT: u32 = 80;
+    /// `load.workers` (clamped to `--chaos-max-workers`).
+    pub const WORKERS: u32 = 1;
+    /// `load.memory_mb`.
+    pub const MEMORY_MB: u32 = 0;
+    /// `duration_seconds` of every kind but `hang` (clamped to `--chaos-max-duration`).
+    pub const DURATION_SECONDS: u32 = 60;
+    /// `hang.duration_seconds` (clamped to `--chaos-max-duration`).
+    pub const HANG_DURATION_SECONDS: u32 = 300;
+    /// `latency.ms`.
+    pub const LATENCY_MS: u32 = 500;
+    /// `latency.jitter_ms`.
+    pub const JITTER_MS: u32 = 0;
+    /// `percent` of latency, errors and redis.
+    pub const PERCENT: u32 = 100;
+    /// `errors.status`.
+    pub const STATUS: u32 = 500;
+    /// `redis.latency_ms`.
+    pub const REDIS_LATENCY_MS: u32 = 0;
+}
 
 /// Why a body was refused, with the HTTP status it maps to.
 #[derive(Debug)]
@@ -30,30 +59,62 @@ pub struct StartRequest {
     pub duration_seconds: u32,
 }
 
+/// Limits that clamp nothing: the plain defaults.
+pub const UNCLAMPED: ChaosLimits = ChaosLimits {
+    max_duration_seconds: u32::MAX,
+    max_workers: u32::MAX,
+    max_memory_mb: u32::MAX,
+    max_experiments: u32::MAX,
+};
+
+/// The default duration of `kind`, clamped to the configured maximum.
+pub fn default_duration(kind: &str, limits: &ChaosLimits) -> u32 {
+    let default = if kind == "hang" { defaults::HANG_DURATION_SECONDS } else { defaults::DURATION_SECONDS };
+    default.min(limits.max_duration_seconds)
+}
+
+/// The default number of CPU workers, clamped to the configured maximum.
+pub fn default_workers(limits: &ChaosLimits) -> u32 {
+    defaults::WORKERS.min(limits.max_workers)
+}
+
 /// Parses the body of `POST /chaos/{kind}`. An empty body (or only white
 /// space) means all defaults, whatever its content type; any other body must
-/// be JSON (`415` otherwise).
-pub fn parse(kind: &str, content_type: Option<&str>, body: &[u8]) -> Result<StartRequest, BodyError> {
+/// be JSON (`415` otherwise) and an object (`400`).
+pub fn parse(
+    kind: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+    limits: &ChaosLimits,
+) -> Result<StartRequest, BodyError> {
     if body.len() > MAX_BODY {
         return Err(too_large(body.len()));
     }
-    let empty = body.iter().all(u8::is_ascii_whitespace);
-    if !empty && !content_type.is_some_and(is_json) {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some() && !content_type.is_some_and(is_json) {
         return Err(BodyError {
             status: 415,
             detail: format!("content-type must be application/json, got {}", content_type.unwrap_or("none")),
             field: None,
         });
     }
-    let body: &[u8] = if empty { b"{}" } else { body };
+    // serde reads a struct from a JSON array too (positionally): only an object is a body.
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(BodyError { status: 400, detail: "the body must be a JSON object".into(), field: None });
+    }
+    let body: &[u8] = if first.is_none() { b"{}" } else { body };
+    let duration = |given: Option<u32>| given.unwrap_or_else(|| default_duration(kind, limits));
     Ok(match kind {
         "load" => {
             let b: LoadBody = from_json(body)?;
-            let fault =
-                Fault::Load(LoadSpec { cpu_percent: b.cpu_percent, workers: b.workers, memory_mb: b.memory_mb });
-            StartRequest { fault, duration_seconds: b.duration_seconds }
+            let workers = b.workers.unwrap_or_else(|| default_workers(limits));
+            let fault = Fault::Load(LoadSpec { cpu_percent: b.cpu_percent, workers, memory_mb: b.memory_mb });
+            StartRequest { fault, duration_seconds: duration(b.duration_seconds) }
         }
-        "hang" => StartRequest { fault: Fault::Hang, duration_seconds: from_json::<HangBody>(body)?.duration_seconds },
+        "hang" => StartRequest {
+            fault: Fault::Hang,
+            duration_seconds: duration(from_json::<HangBody>(body)?.duration_seconds),
+        },
         "latency" => {
             let b: LatencyBody = from_json(body)?;
             let spec = LatencySpec {
@@ -63,12 +124,12 @@ pub fn parse(kind: &str, content_type: Option<&str>, body: &[u8]) -> Result<Star
                 routes: b.routes,
                 methods: b.methods,
             };
-            StartRequest { fault: Fault::Latency(spec), duration_seconds: b.duration_seconds }
+            StartRequest { fault: Fault::Latency(spec), duration_seconds: duration(b.duration_seconds) }
         }
         "errors" => {
             let b: ErrorsBody = from_json(body)?;
             let spec = ErrorsSpec { status: b.status, percent: b.percent, routes: b.routes, methods: b.methods };
-            StartRequest { fault: Fault::Errors(spec), duration_seconds: b.duration_seconds }
+            StartRequest { fault: Fault::Errors(spec), duration_seconds: duration(b.duration_seconds) }
         }
         "redis" => {
             let b: RedisBody = from_json(body)?;
@@ -78,7 +139,7 @@ pub fn parse(kind: &str, content_type: Option<&str>, body: &[u8]) -> Result<Star
                 Mode::Slow => RedisMode::Slow,
             };
             let spec = RedisSpec { mode, latency_ms: b.latency_ms, percent: b.percent };
-            StartRequest { fault: Fault::Redis(spec), duration_seconds: b.duration_seconds }
+            StartRequest { fault: Fault::Redis(spec), duration_seconds: duration(b.duration_seconds) }
         }
         other => unreachable!("router only passes known kinds, got {other}"),
     })
@@ -112,58 +173,97 @@ fn from_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
     })
 }
 
+/// Reads a `u32` written as a JSON integer or as a whole float (`60.0`).
+fn whole<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    deserializer.deserialize_any(Whole)
+}
+
+/// [`whole`] for a field whose default depends on the limits: absent is
+/// `None`, `null` is refused like any other non-number.
+fn some_whole<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    whole(deserializer).map(Some)
+}
+
+/// The visitor of [`whole`].
+struct Whole;
+
+impl Visitor<'_> for Whole {
+    type Value = u32;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a whole number from 0 to 4294967295")
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<u32, E> {
+        u32::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<u32, E> {
+        u32::try_from(v).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<u32, E> {
+        if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
+            Ok(v as u32)
+        } else {
+            Err(E::invalid_value(Unexpected::Float(v), &self))
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LoadBody {
-    #[serde(default = "default::<80>")]
+    #[serde(default = "default::<{ defaults::CPU_PERCENT }>", deserialize_with = "whole")]
     cpu_percent: u32,
-    #[serde(default = "default::<1>")]
-    workers: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "some_whole")]
+    workers: Option<u32>,
+    #[serde(default = "default::<{ defaults::MEMORY_MB }>", deserialize_with = "whole")]
     memory_mb: u32,
-    #[serde(default = "default::<60>")]
-    duration_seconds: u32,
+    #[serde(default, deserialize_with = "some_whole")]
+    duration_seconds: Option<u32>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct HangBody {
-    #[serde(default = "default::<300>")]
-    duration_seconds: u32,
+    #[serde(default, deserialize_with = "some_whole")]
+    duration_seconds: Option<u32>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LatencyBody {
-    #[serde(default = "default::<500>")]
+    #[serde(default = "default::<{ defaults::LATENCY_MS }>", deserialize_with = "whole")]
     ms: u32,
-    #[serde(default)]
+    #[serde(default = "default::<{ defaults::JITTER_MS }>", deserialize_with = "whole")]
     jitter_ms: u32,
-    #[serde(default = "default::<100>")]
+    #[serde(default = "default::<{ defaults::PERCENT }>", deserialize_with = "whole")]
     percent: u32,
     #[serde(default)]
     routes: Option<Vec<String>>,
     #[serde(default)]
     methods: Option<Vec<String>>,
-    #[serde(default = "default::<60>")]
-    duration_seconds: u32,
+    #[serde(default, deserialize_with = "some_whole")]
+    duration_seconds: Option<u32>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ErrorsBody {
-    #[serde(default = "default::<500>")]
+    #[serde(default = "default::<{ defaults::STATUS }>", deserialize_with = "whole")]
     status: u32,
-    #[serde(default = "default::<100>")]
+    #[serde(default = "default::<{ defaults::PERCENT }>", deserialize_with = "whole")]
     percent: u32,
     #[serde(default)]
     routes: Option<Vec<String>>,
     #[serde(default)]
     methods: Option<Vec<String>>,
-    #[serde(default = "default::<60>")]
-    duration_seconds: u32,
+    #[serde(default, deserialize_with = "some_whole")]
+    duration_seconds: Option<u32>,
 }
 
+/// The redis fault modes, as in the API.
 #[derive(Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Mode {
@@ -172,16 +272,19 @@ enum Mode {
     Slow,
 }
 
+/// The names of [`Mode`]'s cases (the OpenAPI document's enum).
+pub const MODES: [&str; 3] = ["blackhole", "fail", "slow"];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RedisBody {
     mode: Mode,
-    #[serde(default)]
+    #[serde(default = "default::<{ defaults::REDIS_LATENCY_MS }>", deserialize_with = "whole")]
     latency_ms: u32,
-    #[serde(default = "default::<100>")]
+    #[serde(default = "default::<{ defaults::PERCENT }>", deserialize_with = "whole")]
     percent: u32,
-    #[serde(default = "default::<60>")]
-    duration_seconds: u32,
+    #[serde(default, deserialize_with = "some_whole")]
+    duration_seconds: Option<u32>,
 }
 
 /// Serde default for a numeric field: `default = "default::<60>"`.
@@ -197,6 +300,14 @@ mod tests {
     use super::*;
 
     const JSON: Option<&str> = Some("application/json");
+
+    /// The default limits of a 2-core replica.
+    pub(crate) const LIMITS: ChaosLimits =
+        ChaosLimits { max_duration_seconds: 3600, max_workers: 2, max_memory_mb: 512, max_experiments: 8 };
+
+    fn parse(kind: &str, content_type: Option<&str>, body: &[u8]) -> Result<StartRequest, BodyError> {
+        super::parse(kind, content_type, body, &LIMITS)
+    }
 
     fn refused(kind: &str, content_type: Option<&str>, body: &str) -> BodyError {
         parse(kind, content_type, body.as_bytes()).expect_err("accepted")
@@ -256,5 +367,44 @@ mod tests {
     fn bodies_over_the_limit_are_refused() {
         let big = vec![b' '; MAX_BODY + 1];
         assert_eq!(parse("hang", JSON, &big).unwrap_err().status, 413);
+    }
+
+    #[test]
+    fn integers_may_be_whole_floats_but_not_fractions() {
+        let Fault::Latency(lat) = parse("latency", JSON, br#"{"ms":60.0,"percent":1e2}"#).unwrap().fault else {
+            panic!("not latency")
+        };
+        assert_eq!((lat.ms, lat.percent), (60, 100));
+        assert_eq!(parse("hang", JSON, br#"{"duration_seconds":176.0}"#).unwrap().duration_seconds, 176);
+        let err = refused("hang", JSON, r#"{"duration_seconds":1.5}"#);
+        assert_eq!((err.status, err.field.as_deref()), (400, Some("duration_seconds")), "{err:?}");
+        let err = refused("latency", JSON, r#"{"ms":-1}"#);
+        assert_eq!((err.status, err.field.as_deref()), (400, Some("ms")), "{err:?}");
+        let err = refused("latency", JSON, r#"{"ms":4294967296}"#);
+        assert_eq!(err.field.as_deref(), Some("ms"), "{err:?}");
+    }
+
+    #[test]
+    fn only_an_object_is_a_body() {
+        for body in ["[]", "[700,5,50,null,2]", "5", "\"x\"", "null", " [ ]"] {
+            let err = refused("latency", JSON, body);
+            assert_eq!(err.status, 400, "{body}: {err:?}");
+            assert!(err.detail.contains("JSON object"), "{body}: {err:?}");
+        }
+        let err = refused("hang", JSON, r#"{"duration_seconds":null}"#);
+        assert_eq!((err.status, err.field.as_deref()), (400, Some("duration_seconds")), "null is not a default");
+    }
+
+    #[test]
+    fn defaults_are_clamped_to_the_configured_limits() {
+        let small = ChaosLimits { max_duration_seconds: 30, max_workers: 0, ..LIMITS };
+        assert_eq!(super::parse("hang", None, b"", &small).unwrap().duration_seconds, 30);
+        assert_eq!(super::parse("errors", JSON, b"{}", &small).unwrap().duration_seconds, 30);
+        let load = super::parse("load", JSON, br#"{"memory_mb":8}"#, &small).unwrap();
+        assert!(matches!(load.fault, Fault::Load(LoadSpec { workers: 0, memory_mb: 8, .. })), "{load:?}");
+        let plain = super::parse("hang", None, b"", &UNCLAMPED).unwrap();
+        assert_eq!(plain.duration_seconds, defaults::HANG_DURATION_SECONDS);
+        let given = super::parse("hang", JSON, br#"{"duration_seconds":3000}"#, &small).unwrap();
+        assert_eq!(given.duration_seconds, 3000, "a given value is the engine's to refuse, not clamped");
     }
 }

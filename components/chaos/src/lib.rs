@@ -10,59 +10,76 @@
 //! | `POST /chaos/{load,hang,latency,errors,redis}` | start → `202` + experiment |
 //! | `GET /chaos/status` | active and recent experiments, load running |
 //! | `DELETE /chaos/{id}` / `DELETE /chaos` | stop one / all |
+//! | `GET /openapi.json` | the OpenAPI 3.1 document of the whole service, no token ([`openapi`]) |
 
 // The `#[http_component]` macro expands to the unsafe export glue of the
 // component model ABI.
 #![allow(unsafe_code)]
 
 mod body;
+mod openapi;
 mod render;
+mod routes;
 
-use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, problem};
+use chaoslab_guest_http::{JSON, json, not_found, problem};
 use chaoslab_world::wire::chaos::{self, Error as ChaosError};
 use chaoslab_world::wire::telemetry::replica;
 use serde_json::json;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 
-/// The kinds of experiment, as route segments.
-const KINDS: [&str; 5] = ["load", "hang", "latency", "errors", "redis"];
+use routes::Route;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    // One call decides everything before acting: chaos switched off (404,
-    // whatever the token), engine unreachable (503), token wrong (401).
-    match authorized(&req) {
-        Ok(true) => {}
-        Ok(false) => {
-            let mut resp = problem(401, "Unauthorized", "send Authorization: Bearer <chaos token>", None);
-            resp.set_header("www-authenticate", "Bearer realm=\"chaoslab\"");
-            return resp;
-        }
-        Err(ChaosError::Disabled) => return not_found(req.path()),
-        Err(err) => return chaos_error(&err),
+    let route = match routes::route(req.method(), req.path()) {
+        Ok(route) => route,
+        // Unknown paths and methods are answered after the token check, as
+        // before: without the token nothing about /chaos/* is revealed.
+        Err(refusal) if refusal.is_public(req.path()) => return refusal.answer(req.path()),
+        Err(refusal) => match authorize(&req) {
+            Some(refused) => return refused,
+            None => return refusal.answer(req.path()),
+        },
+    };
+    if route == Route::OpenApi {
+        // The document needs no token and is never affected by chaos.
+        return openapi::serve();
     }
-    let path = req.path().trim_end_matches('/').to_owned();
-    let segments: Vec<&str> = path.split('/').skip(2).collect();
-    match (req.method(), segments.as_slice()) {
-        (Method::Get, ["status"]) => status(),
-        (Method::Post, [kind]) if KINDS.contains(kind) => start(kind, &req),
-        (Method::Delete, []) => match chaos::stop_all() {
+    if let Some(refused) = authorize(&req) {
+        return refused;
+    }
+    match route {
+        Route::OpenApi => unreachable!("served above"),
+        Route::Status => status(),
+        Route::Start(kind) => start(kind, &req),
+        Route::StopAll => match chaos::stop_all() {
             Ok(stopped) => {
                 let stopped: Vec<_> = stopped.iter().map(|e| render::experiment(e, None)).collect();
                 json(200, JSON, &json!({ "stopped": stopped }))
             }
             Err(err) => chaos_error(&err),
         },
-        (Method::Delete, [id]) if !KINDS.contains(id) && *id != "status" => match chaos::stop(id) {
+        Route::Stop(id) => match chaos::stop(&id) {
             Ok(exp) => json(200, JSON, &render::experiment(&exp, None)),
             Err(err) => chaos_error(&err),
         },
-        (method, ["status"]) => method_not_allowed(&method.to_string(), "GET"),
-        (method, [kind]) if KINDS.contains(kind) => method_not_allowed(&method.to_string(), "POST"),
-        (method, []) => method_not_allowed(&method.to_string(), "DELETE"),
-        (method, [_id]) => method_not_allowed(&method.to_string(), "DELETE"),
-        _ => not_found(req.path()),
+    }
+}
+
+/// `None` when the request may go on; else the answer. One call decides:
+/// chaos switched off (404, whatever the token), engine unreachable (503),
+/// token wrong (401).
+fn authorize(req: &Request) -> Option<Response> {
+    match authorized(req) {
+        Ok(true) => None,
+        Ok(false) => {
+            let mut resp = problem(401, "Unauthorized", "send Authorization: Bearer <chaos token>", None);
+            resp.set_header("www-authenticate", "Bearer realm=\"chaoslab\"");
+            Some(resp)
+        }
+        Err(ChaosError::Disabled) => Some(not_found(req.path())),
+        Err(err) => Some(chaos_error(&err)),
     }
 }
 
@@ -79,8 +96,17 @@ fn start(kind: &str, req: &Request) -> Response {
     if let Some(len) = declared.filter(|len| *len > body::MAX_BODY) {
         return body_error(&body::too_large(len));
     }
+    // The limits clamp the defaults, so `{}` always means what this replica
+    // accepts. A sidecar that cannot say (one older than `chaos.limits`,
+    // deployed apart from this component) gets the plain defaults; its
+    // engine still checks every bound.
+    let limits = match chaos::limits() {
+        Ok(limits) => limits,
+        Err(ChaosError::Unavailable(_)) => body::UNCLAMPED,
+        Err(err) => return chaos_error(&err),
+    };
     let content_type = req.header("content-type").and_then(|v| v.as_str());
-    let parsed = match body::parse(kind, content_type, req.body()) {
+    let parsed = match body::parse(kind, content_type, req.body(), &limits) {
         Ok(parsed) => parsed,
         Err(err) => return body_error(&err),
     };
@@ -111,7 +137,8 @@ fn body_error(err: &body::BodyError) -> Response {
     problem(err.status, title, &err.detail, errors)
 }
 
-fn chaos_error(err: &ChaosError) -> Response {
+/// The answer for a chaos error (also used by [`openapi`]).
+pub(crate) fn chaos_error(err: &ChaosError) -> Response {
     match err {
         ChaosError::Invalid(fields) => {
             let detail = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ");

@@ -91,6 +91,10 @@ impl chaos::Guest for Bridge {
         rpc("chaos", "status", &[(); 0], chaos_error)
     }
 
+    fn limits() -> Result<chaos::ChaosLimits, chaos::Error> {
+        rpc("chaos", "limits", &[(); 0], chaos_error)
+    }
+
     fn decide(route: String, method: String) -> chaos::Decision {
         call("chaos", "decide", &(route, method), 0).unwrap_or_else(|err| {
             eprintln!("sidecar-link: chaos.decide failed, serving without faults: {}", err.message());

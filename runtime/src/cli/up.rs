@@ -12,7 +12,7 @@ use chaoslab_runtime::engine::{self, EngineSettings, EpochTicker};
 use chaoslab_runtime::host::{AllowedHost, SidecarCtx, SidecarImports, ThroughBridge};
 use chaoslab_runtime::manifest::{self, AppManifest};
 use chaoslab_runtime::server::{self, Drained, Handler, RequestLimits};
-use chaoslab_sidecar::rpc::{self, LinkState};
+use chaoslab_sidecar::rpc::{self, LinkState, RpcLimits};
 use chaoslab_sidecar::{Running, Secret};
 use chaoslab_telemetry::Role;
 
@@ -103,10 +103,12 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         }
         Link::OwnSidecar { listener, url, token } => {
             let running = Running::start(&args.services).await?;
-            let state = LinkState { services: running.services.clone(), token: Arc::new(token) };
+            let limits = RpcLimits { body_timeout: *args.connections.header_read_timeout, ..RpcLimits::default() };
+            let state = LinkState { services: running.services.clone(), token: Arc::new(token), limits };
             tracing::info!(%url, "serving the sidecar link on loopback");
             let grace = *args.limits.shutdown_grace;
-            let sidecar = tokio::spawn(rpc::serve(listener, state, std::future::pending(), grace));
+            let connections = args.connections.clone();
+            let sidecar = tokio::spawn(rpc::serve(listener, state, connections, std::future::pending(), grace));
             let result = serve_app(&args, &manifest, through_bridge(&url)?).await;
             sidecar.abort();
             running.stop().await;
@@ -151,7 +153,8 @@ async fn serve_app<S: SidecarImports>(args: &UpArgs, manifest: &AppManifest, lin
     eprintln!("chaoslab listening on http://{addr}/");
 
     let grace = *args.limits.shutdown_grace;
-    let drained = server::serve(listener, handler, chaoslab_sidecar::shutdown::signal(), grace).await?;
+    let connections = args.connections.clone();
+    let drained = server::serve(listener, handler, connections, chaoslab_sidecar::shutdown::signal(), grace).await?;
     if drained == Drained::TimedOut {
         tracing::warn!(?grace, "grace period over; cutting remaining requests");
     }

@@ -106,6 +106,10 @@ impl chaos::Host for SidecarView<'_> {
         self.ctx.services.status().mirror()
     }
 
+    async fn limits(&mut self) -> Result<chaos::ChaosLimits, chaos::Error> {
+        self.ctx.services.limits().mirror()
+    }
+
     async fn decide(&mut self, route: String, method: String) -> chaos::Decision {
         self.ctx.services.decide(&route, &method).mirror()
     }

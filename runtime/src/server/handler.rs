@@ -6,8 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
-use hyper::body::Incoming;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body as _, Incoming};
 use tokio::sync::Semaphore;
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::WasiCtx;
@@ -32,7 +34,7 @@ pub struct RequestLimits {
     pub max_concurrent: usize,
     /// Largest linear memory one instance may grow to.
     pub max_memory_bytes: usize,
-    /// Largest request body announced by `Content-Length`.
+    /// Largest request body, announced by `Content-Length` or sent chunked.
     pub max_body_bytes: u64,
 }
 
@@ -106,7 +108,17 @@ impl<S: SidecarImports> Handler<S> {
         };
         set_spin_headers(&mut req, matched, client);
         let component = (*component).clone();
-        match self.run_guest(&component, req, permit).await {
+        let ran = if declared.is_none() && !req.body().is_end_stream() {
+            // A chunked body has no length to check up front: it is read
+            // (within the limit and the request timeout) before the guest runs.
+            match self.read_chunked(req).await {
+                Ok(req) => self.run_guest(&component, req, permit).await,
+                Err(refused) => return refused,
+            }
+        } else {
+            self.run_guest(&component, req, permit).await
+        };
+        match ran {
             Ok(resp) => resp,
             Err(GuestFailure::Timeout) => {
                 tracing::warn!(component = %component.id, path, timeout = ?self.limits.timeout, "component timed out");
@@ -126,12 +138,35 @@ impl<S: SidecarImports> Handler<S> {
         }
     }
 
-    async fn run_guest(
+    /// Reads a chunked body whole, up to the body limit and within the
+    /// request timeout; else the answer: `413` or `408`.
+    async fn read_chunked(&self, req: Request<Incoming>) -> Result<Request<Full<Bytes>>, Response<HyperOutgoingBody>> {
+        let (parts, body) = req.into_parts();
+        let limit = usize::try_from(self.limits.max_body_bytes).unwrap_or(usize::MAX);
+        match tokio::time::timeout(self.limits.timeout, Limited::new(body, limit).collect()).await {
+            Ok(Ok(collected)) => Ok(Request::from_parts(parts, Full::new(collected.to_bytes()))),
+            Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => {
+                let detail = format!("chunked request body over the limit of {} bytes", self.limits.max_body_bytes);
+                Err(problem(StatusCode::PAYLOAD_TOO_LARGE, &detail))
+            }
+            Ok(Err(err)) => Err(problem(StatusCode::BAD_REQUEST, &format!("could not read the request body: {err}"))),
+            Err(_) => {
+                let detail = format!("the request body did not arrive within {:?}", self.limits.timeout);
+                Err(problem(StatusCode::REQUEST_TIMEOUT, &detail))
+            }
+        }
+    }
+
+    async fn run_guest<B>(
         &self,
         component: &Arc<LoadedComponent<S>>,
-        req: Request<Incoming>,
+        req: Request<B>,
         permit: tokio::sync::OwnedSemaphorePermit,
-    ) -> Result<Response<HyperOutgoingBody>, GuestFailure> {
+    ) -> Result<Response<HyperOutgoingBody>, GuestFailure>
+    where
+        B: hyper::body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
         let mut wasi = WasiCtx::builder();
         wasi.envs(&component.env).inherit_stdout().inherit_stderr();
         let deadline = Arc::new(RequestDeadline::new(self.limits.timeout));

@@ -180,6 +180,12 @@ impl ChaosEngine {
         })
     }
 
+    /// The configured bounds (`--chaos-max-*`); `Disabled` when chaos is off.
+    pub fn limits(&self) -> Result<&Limits, ChaosError> {
+        self.check_enabled()?;
+        Ok(&self.inner.config.limits)
+    }
+
     /// The faults for one data-plane request to `route` (its path) with `method`.
     pub fn decide(&self, route: &str, method: &str) -> Decision {
         let mut decision = no_fault();
@@ -197,7 +203,11 @@ impl ChaosEngine {
                 }
                 Fault::Latency(lat) if covers(&lat.routes, &lat.methods, route, method) && roll(rng, lat.percent) => {
                     let jitter = if lat.jitter_ms > 0 { rng.next_u32() % (lat.jitter_ms + 1) } else { 0 };
-                    decision.delay_ms = decision.delay_ms.saturating_add(lat.ms.saturating_add(jitter));
+                    // A delay never outlasts its experiment: one decided a
+                    // moment before the end is cut at the end.
+                    let remaining = u32::try_from(exp.ends_at_ms.saturating_sub(now)).unwrap_or(u32::MAX);
+                    let delay = lat.ms.saturating_add(jitter).min(remaining);
+                    decision.delay_ms = decision.delay_ms.saturating_add(delay);
                     true
                 }
                 Fault::Errors(err) if covers(&err.routes, &err.methods, route, method) && roll(rng, err.percent) => {

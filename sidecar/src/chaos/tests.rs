@@ -179,3 +179,43 @@ fn recent_keeps_the_last_fifty_newest_first() {
     assert_eq!(recent.len(), engine::RECENT);
     assert_eq!(recent[0].id, "exp-60");
 }
+
+#[test]
+fn a_latency_delay_never_outlasts_its_experiment() {
+    let (engine, clock) = engine(1);
+    let lat = LatencySpec { ms: 60_000, jitter_ms: 0, percent: 100, routes: None, methods: None };
+    engine.start(Fault::Latency(lat), 10).unwrap();
+    assert_eq!(engine.decide("/", "GET").delay_ms, 10_000, "cut at the lease");
+    clock.advance_ms(9_750);
+    assert_eq!(engine.decide("/", "GET").delay_ms, 250, "a moment before the end, only what is left");
+}
+
+#[test]
+fn route_lengths_are_counted_in_characters() {
+    let (engine, _) = engine(1);
+    let route = |n: usize| format!("/{}", "é".repeat(n - 1));
+    let spec = |r: String| ErrorsSpec { status: 503, percent: 1, routes: Some(vec![r]), methods: None };
+    assert!(engine.start(Fault::Errors(spec(route(256))), 5).is_ok(), "256 characters (511 bytes) fit");
+    engine.stop_all().unwrap();
+    let Err(ChaosError::Invalid(fields)) = engine.start(Fault::Errors(spec(route(257))), 5) else { panic!("accepted") };
+    assert_eq!(fields[0].field, "routes");
+}
+
+#[test]
+fn starting_a_memory_load_does_not_hold_the_engine() {
+    let (engine, _) = engine(1);
+    let started = std::time::Instant::now();
+    engine.start(Fault::Load(LoadSpec { cpu_percent: 1, workers: 0, memory_mb: 256 }), 5).unwrap();
+    let decide = engine.decide("/", "GET");
+    let took = started.elapsed();
+    assert_eq!(decide, no_fault());
+    // Touching 256 MiB takes hundreds of ms; the start and the next decision must not wait for it.
+    assert!(took < std::time::Duration::from_millis(100), "start + decide took {took:?}");
+    let filled = (0..500).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        engine.status().unwrap().load.memory_mib == 256
+    });
+    assert!(filled, "the balloon was filled in the background: {:?}", engine.status().unwrap().load);
+    engine.stop_all().unwrap();
+    assert_eq!(engine.status().unwrap().load.memory_mib, 0, "freed with its experiment");
+}

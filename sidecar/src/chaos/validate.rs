@@ -57,7 +57,7 @@ pub fn validate(fault: &Fault, duration_seconds: u32, limits: &Limits) -> Result
             if routes.is_empty() || routes.len() > MAX_FILTER_ENTRIES {
                 invalid("routes", format!("between 1 and {MAX_FILTER_ENTRIES} routes, or null for all"));
             }
-            if routes.iter().any(|r| !r.starts_with('/') || r.len() > MAX_ROUTE_LEN) {
+            if routes.iter().any(|r| !r.starts_with('/') || r.chars().count() > MAX_ROUTE_LEN) {
                 invalid(
                     "routes",
                     format!("each route must be a path starting with '/' of at most {MAX_ROUTE_LEN} characters"),

@@ -71,6 +71,15 @@ pub struct SidecarConfig {
     #[command(flatten)]
     pub services: ServicesArgs,
 
+    /// Connection-level limits of the link's listener (the same flags as `chaoslab up`'s).
+    #[command(flatten)]
+    pub connections: crate::listener::ConnectionArgs,
+
+    /// Largest RPC body, in KiB (announced or chunked); beyond it, 413.
+    #[arg(long, env = "CHAOSLAB_MAX_RPC_BODY_KB", default_value_t = crate::rpc::DEFAULT_MAX_RPC_BODY_KB,
+          value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    pub max_rpc_body_kb: u32,
+
     /// How long shutdown waits for in-flight calls (at most 10m).
     #[arg(long, env = "CHAOSLAB_SHUTDOWN_GRACE", default_value_t = DEFAULT_SHUTDOWN_GRACE.into(),
           value_parser = shutdown_grace)]
@@ -79,6 +88,16 @@ pub struct SidecarConfig {
     /// Where traces, metrics and logs are exported (none by default).
     #[command(flatten)]
     pub telemetry: chaoslab_telemetry::TelemetryArgs,
+}
+
+impl SidecarConfig {
+    /// The RPC body limits: `--max-rpc-body-kb`, within the header read timeout.
+    pub fn rpc_limits(&self) -> crate::rpc::RpcLimits {
+        crate::rpc::RpcLimits {
+            max_body_bytes: self.max_rpc_body_kb as usize * 1024,
+            body_timeout: *self.connections.header_read_timeout,
+        }
+    }
 }
 
 /// Why a duration flag was refused.
@@ -133,6 +152,15 @@ mod tests {
         assert_eq!(*redis.connect_timeout, redis::DEFAULT_CONNECT_TIMEOUT);
         let chaos = &config.services.chaos;
         assert_eq!(*chaos.max_duration, crate::chaos::limits::DEFAULT_MAX_DURATION);
+        let connections = &config.connections;
+        let defaults = crate::listener::ConnectionArgs::default();
+        assert_eq!(*connections.header_read_timeout, *defaults.header_read_timeout);
+        assert_eq!(*connections.idle_timeout, *defaults.idle_timeout);
+        assert_eq!(
+            (connections.max_headers, connections.max_header_kb, connections.max_connections),
+            (defaults.max_headers, defaults.max_header_kb, defaults.max_connections)
+        );
+        assert_eq!(config.rpc_limits().max_body_bytes, crate::rpc::RpcLimits::default().max_body_bytes);
         let for_url = RedisArgs::for_url("redis://x");
         assert_eq!((*for_url.call_timeout, for_url.token_retries), (*redis.call_timeout, redis.token_retries));
     }

@@ -2,7 +2,7 @@
 //! that applies faults marks the current span — the request's in-process,
 //! the link call's over loopback (a child of the request's).
 
-use chaoslab_world::wire::chaos::{ChaosStatus, Decision, Error, Experiment, Fault};
+use chaoslab_world::wire::chaos::{ChaosLimits, ChaosStatus, Decision, Error, Experiment, Fault};
 
 use crate::Services;
 
@@ -30,6 +30,18 @@ impl Services {
     /// `chaos.status`.
     pub fn status(&self) -> Result<ChaosStatus, Error> {
         Ok(self.chaos.status()?)
+    }
+
+    /// `chaos.limits`: the configured bounds, in WIT units (whole seconds;
+    /// counts past `u32::MAX` saturate).
+    pub fn limits(&self) -> Result<ChaosLimits, Error> {
+        let limits = self.chaos.limits()?;
+        Ok(ChaosLimits {
+            max_duration_seconds: u32::try_from(limits.max_duration.as_secs()).unwrap_or(u32::MAX),
+            max_workers: limits.max_workers,
+            max_memory_mb: limits.max_memory_mb,
+            max_experiments: u32::try_from(limits.max_experiments).unwrap_or(u32::MAX),
+        })
     }
 
     /// `chaos.decide`.

@@ -9,6 +9,9 @@
 //! - [`probes`]: `GET /livez` (process alive; held while a hang runs) and
 //!   `GET /readyz` (Redis reachable).
 //! - [`answer`]: JSON and problem+json answers.
+//!
+//! It is served by [`crate::listener`], with the same connection limits as
+//! the data plane; RPC bodies are bounded by [`RpcLimits`].
 
 pub mod answer;
 pub mod auth;
@@ -23,15 +26,35 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::ConnectInfo;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
+use tower::ServiceExt;
 
 use crate::Services;
+use crate::listener::{self, ConnectionArgs, Drained};
 use crate::secret::Secret;
 
-/// Largest RPC body: store values travel as JSON arrays of bytes.
-pub const MAX_RPC_BODY: usize = 4 * 1024 * 1024;
+/// Default of `--max-rpc-body-kb`: store values travel as JSON arrays of bytes.
+pub const DEFAULT_MAX_RPC_BODY_KB: u32 = 4 * 1024;
+
+/// Limits of one RPC's body.
+#[derive(Debug, Clone, Copy)]
+pub struct RpcLimits {
+    /// Largest body (announced or sent, chunked too); beyond it, 413.
+    pub max_body_bytes: usize,
+    /// The whole body must arrive within this (the header read timeout).
+    pub body_timeout: Duration,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: DEFAULT_MAX_RPC_BODY_KB as usize * 1024,
+            body_timeout: listener::limits::DEFAULT_HEADER_READ_TIMEOUT,
+        }
+    }
+}
 
 /// The server's shared state.
 #[derive(Debug, Clone)]
@@ -40,6 +63,8 @@ pub struct LinkState {
     pub services: Services,
     /// The secret every RPC must present.
     pub token: Arc<Secret>,
+    /// Body limits of every RPC.
+    pub limits: RpcLimits,
 }
 
 /// The routes: RPCs behind the link token, probes open. Testable without a
@@ -48,8 +73,7 @@ pub fn router(state: LinkState) -> Router {
     let rpc = Router::new()
         .route("/v1/{interface}/{function}", post(dispatch::call))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_token))
-        .layer(axum::middleware::from_fn(trace::span))
-        .layer(DefaultBodyLimit::max(MAX_RPC_BODY));
+        .layer(axum::middleware::from_fn(trace::span));
     Router::new()
         .route("/livez", get(probes::livez))
         .route("/readyz", get(probes::readyz))
@@ -58,36 +82,36 @@ pub fn router(state: LinkState) -> Router {
         .with_state(state)
 }
 
-/// Serves [`router`] on `listener` until `shutdown` resolves; then stops every
-/// chaos experiment (releasing held calls) and waits up to `grace` for
-/// in-flight calls.
+/// Serves [`router`] on `listener` within `connections` until `shutdown`
+/// resolves; then stops every chaos experiment (releasing held calls) and
+/// waits up to `grace` for in-flight calls.
 pub async fn serve(
     listener: TcpListener,
     state: LinkState,
+    connections: ConnectionArgs,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
-) -> std::io::Result<()> {
+) -> std::io::Result<Drained> {
     let chaos = state.services.chaos.clone();
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
         if chaos.enabled() {
             let stopped = chaos.stop_all().map(|s| s.len()).unwrap_or(0);
             tracing::info!(stopped, "shutting down: chaos experiments stopped, draining calls");
         }
-        let _ = stopping_tx.send(());
     };
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-    let deadline = async move {
-        let _ = stopping_rx.await;
-        tokio::time::sleep(grace).await;
+    let app = router(state);
+    let make = move |peer: std::net::SocketAddr| {
+        let app = app.clone();
+        hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+            // The peer, for the log line of a refused call (as axum::serve's connect info).
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req)
+        })
     };
-    tokio::select! {
-        result = server.into_future() => result,
-        () = deadline => {
-            tracing::warn!(?grace, "grace period over; cutting remaining calls");
-            Ok(())
-        }
+    let drained = listener::serve(listener, connections, make, signal, grace).await?;
+    if drained == Drained::TimedOut {
+        tracing::warn!(?grace, "grace period over; cutting remaining calls");
     }
+    Ok(drained)
 }

@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::{LinkState, router};
+use super::{LinkState, RpcLimits, router};
 use crate::Services;
 use crate::chaos::{ChaosEngine, EngineConfig, Limits, SystemClock};
 use crate::config::RedisArgs;
@@ -31,8 +31,11 @@ async fn state(redis_url: &str, chaos_enabled: bool) -> LinkState {
         Arc::new(SystemClock),
     );
     let redis = RedisStore::connect(&RedisArgs::for_url(redis_url)).await.unwrap().with_chaos(chaos.clone());
-    let services = Services { redis, chaos, replica: "replica-under-test".into() };
-    LinkState { services, token: Arc::new(Secret::new(LINK, 16).unwrap()) }
+    LinkState {
+        services: Services { redis, chaos, replica: "replica-under-test".into() },
+        token: Arc::new(Secret::new(LINK, 16).unwrap()),
+        limits: RpcLimits::default(),
+    }
 }
 
 async fn call(state: &LinkState, path: &str, token: Option<&str>, body: &str) -> (StatusCode, Option<String>, Value) {
