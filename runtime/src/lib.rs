@@ -12,6 +12,9 @@
 //! - [`compose`]: a component plugged with its `dependencies` (wac-graph), as
 //!   `spin up` does, for `--link loopback`.
 //! - [`app`]: components compiled and pre-instantiated once, behind a router.
+//! - [`revisions`]: new revisions of a component deployed while serving:
+//!   health gate, atomic swap, canary with automatic rollback, the control
+//!   API under `/_chaoslab/`, `--watch`.
 //! - [`server`]: accept loop, per-request handling, graceful shutdown.
 //!
 //! The sidecar (Redis, the chaos engine, the loopback RPC server, the
@@ -24,4 +27,5 @@ pub mod config;
 pub mod engine;
 pub mod host;
 pub mod manifest;
+pub mod revisions;
 pub mod server;

@@ -1,7 +1,8 @@
 //! The `chaoslab` binary: `chaoslab up` serves spin.toml on the embedded
 //! runtime; `chaoslab build` runs the components' build commands;
 //! `chaoslab sidecar` runs the sidecar alone for `spin up` (the same
-//! program as `chaoslab-sidecar`).
+//! program as `chaoslab-sidecar`); `chaoslab revision` drives the
+//! revisions of a running `chaoslab up`.
 
 mod cli;
 
@@ -21,6 +22,7 @@ fn main() -> std::process::ExitCode {
         Command::Up(args) => cli::up::run(args),
         Command::Build(args) => cli::build::run(&args),
         Command::Sidecar(config) => cli::sidecar::run(config),
+        Command::Revision(command) => cli::revision::run(command),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -49,7 +49,7 @@ pub fn chaoslab_bin() -> &'static Path {
         for (wasm, sources) in [
             ("chaoslab_api.wasm", &["components/api/src", guest_http, CONTRACT[0], CONTRACT[1]][..]),
             ("chaoslab_chaos.wasm", &["components/chaos/src", guest_http, CONTRACT[0], CONTRACT[1]][..]),
-            ("chaoslab_test_guest.wasm", &["components/test-guest/src"][..]),
+            ("chaoslab_test_guest.wasm", &["components/test-guest/src", CONTRACT[0], CONTRACT[1]][..]),
             ("chaoslab_sidecar_link.wasm", &["components/sidecar-link/src", CONTRACT[0], CONTRACT[1]][..]),
         ] {
             check_fresh(&target_dir().join("wasm32-wasip2/release").join(wasm), sources);

@@ -1,6 +1,7 @@
 //! The commands of the `chaoslab` binary.
 
 pub mod build;
+pub mod revision;
 pub mod sidecar;
 pub mod up;
 

@@ -1,9 +1,12 @@
 //! The HTTP/1.1 server: accept loop and graceful shutdown.
 //!
-//! - [`handler`]: one request through a component.
+//! - [`handler`]: one request: the control API, or a component's revision.
+//! - [`guest`]: a request through a fresh instance, under a deadline
+//!   (shared with the revisions' health gate).
 //! - [`problem`]: the runtime's own problem+json answers.
 //! - [`telemetry`]: the server span and metrics of each request.
 
+pub mod guest;
 pub mod handler;
 pub mod problem;
 pub mod telemetry;
