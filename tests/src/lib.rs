@@ -22,6 +22,8 @@
 //! - [`tls_certs`]: [`TestCa`], a throw-away CA and server certificate.
 //! - [`http`]: a small HTTP client returning status, headers and body.
 //! - [`proc_stat`]: CPU time and RSS of a process from `/proc`.
+//! - [`revisions`]: the control API of a [`Chaoslab`], a `GET /` client
+//!   loop recording which revision answered, distinct api builds.
 //! - [`signal`]: kill(2) for the children tests own.
 
 pub mod artifacts;
@@ -33,6 +35,7 @@ pub mod poll;
 pub mod proc_stat;
 pub mod process;
 pub mod redis_server;
+pub mod revisions;
 pub mod server_thread;
 pub mod sidecar;
 pub mod signal;
