@@ -7,10 +7,13 @@
 //! loads `GET /` and `GET /health` with `wrk` at each connection count, and
 //! prints req/s, p50, p99, errors, server CPU time per request (all of a
 //! target's processes), the ratios to the baseline and the cost of the
-//! bridge hop. Not part of the test gate.
+//! bridge hop. Then the revisions benchmark ([`revisions`]): deploy call
+//! to `active` for the api component, and `GET /` throughput while
+//! revisions compile beside it. Not part of the test gate.
 //!
-//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health]`
+//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health] [--suites comparison,revisions]`
 
+mod revisions;
 mod wire;
 mod wrk;
 
@@ -35,6 +38,9 @@ struct Args {
     /// Paths to load.
     #[arg(long, value_delimiter = ',', default_values_t = ["/".to_owned(), "/health".to_owned()])]
     paths: Vec<String>,
+    /// What to run: `comparison` (chaoslab vs the baseline), `revisions`.
+    #[arg(long, value_delimiter = ',', default_values_t = ["comparison".to_owned(), "revisions".to_owned()])]
+    suites: Vec<String>,
 }
 
 /// One server under test.
@@ -63,6 +69,22 @@ fn humantime_secs(s: &str) -> Result<Duration, String> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(unknown) = args.suites.iter().find(|s| !matches!(s.as_str(), "comparison" | "revisions")) {
+        bail!("--suites: unknown suite {unknown:?} (comparison, revisions)");
+    }
+    if args.suites.iter().any(|s| s == "comparison") {
+        comparison(&args)?;
+    }
+    if args.suites.iter().any(|s| s == "revisions") {
+        // The lower connection count: compilation competes for the same cores.
+        let connections = args.connections.iter().copied().min().unwrap_or(4);
+        revisions::run(args.duration, connections)?;
+    }
+    Ok(())
+}
+
+/// chaoslab (both links) against the native baseline.
+fn comparison(args: &Args) -> anyhow::Result<()> {
     let baseline_bin = artifacts::baseline_bin();
     let redis = RedisServer::start();
     let chaoslab = Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url()).start();
