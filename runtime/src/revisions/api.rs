@@ -12,6 +12,7 @@
 //! | `GET`, `PUT /_chaoslab/traffic` | `200` the splits |
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -21,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde::Serialize;
 
 use super::auth::{AuthError, ControlAuth};
@@ -219,19 +220,50 @@ async fn json_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
 }
 
 /// The whole body, refused with `413` past `max` bytes.
-async fn limited(headers: &HeaderMap, body: Body, max: usize, limit: &str) -> Result<Bytes, Response> {
+async fn limited(headers: &HeaderMap, mut body: Body, max: usize, limit: &str) -> Result<Bytes, Response> {
     let too_large = |len: String| {
         problem(StatusCode::PAYLOAD_TOO_LARGE, &format!("body is {len} bytes; the limit is {max} ({limit})"), None)
     };
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if let Some(len) = declared.filter(|len| *len > max as u64) {
+        discard(body).await;
         return Err(too_large(len.to_string()));
     }
-    match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(too_large("more than that".into())),
-        Err(err) => Err(problem(StatusCode::BAD_REQUEST, &format!("reading the body failed: {err}"), None)),
+    let mut collected = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|err| problem(StatusCode::BAD_REQUEST, &format!("reading the body failed: {err}"), None))?;
+        let Ok(data) = frame.into_data() else { continue };
+        if collected.len() + data.len() > max {
+            discard(body).await;
+            return Err(too_large("more than that".into()));
+        }
+        collected.extend_from_slice(&data);
     }
+    Ok(collected.into())
+}
+
+/// Longest an over-limit body is read (and thrown away) before its `413`.
+const DISCARD_FOR: Duration = Duration::from_secs(10);
+/// Most bytes of an over-limit body read (and thrown away) before its `413`.
+const DISCARD_MAX: usize = 1 << 30;
+
+/// Reads the rest of a refused body, within [`DISCARD_FOR`] and
+/// [`DISCARD_MAX`]: a client still writing a large upload (`chaoslab
+/// revision deploy big.wasm`) would otherwise meet a closed connection
+/// ("broken pipe") instead of reading the `413` that says why. Only
+/// authorized callers get here (the token is checked first).
+async fn discard(mut body: Body) {
+    let drain = async {
+        let mut seen = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, Bytes::len);
+            if seen > DISCARD_MAX {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DISCARD_FOR, drain).await;
 }
 
 /// The request's media type, lower case, without parameters.
