@@ -12,11 +12,14 @@
 //! p99, errors, server CPU time per request (all of a target's processes),
 //! the ratios to the baseline, the cost of the bridge hop and of the layer,
 //! and with `--histogram` each run's latency distribution ([`report`]).
-//! Not part of the test gate.
+//! Then the revisions benchmark ([`revisions`]): deploy call to `active`
+//! for the api component, and `GET /` throughput while revisions compile
+//! beside it. Not part of the test gate.
 //!
-//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health] [--histogram]`
+//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health] [--histogram] [--suites comparison,revisions]`
 
 mod report;
+mod revisions;
 mod wire;
 mod wrk;
 
@@ -46,6 +49,9 @@ struct Args {
     /// Also print each run's latency histogram.
     #[arg(long)]
     histogram: bool,
+    /// What to run: `comparison` (chaoslab vs the baseline), `revisions`.
+    #[arg(long, value_delimiter = ',', default_values_t = ["comparison".to_owned(), "revisions".to_owned()])]
+    suites: Vec<String>,
 }
 
 /// One server under test.
@@ -65,6 +71,22 @@ fn humantime_secs(s: &str) -> Result<Duration, String> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(unknown) = args.suites.iter().find(|s| !matches!(s.as_str(), "comparison" | "revisions")) {
+        bail!("--suites: unknown suite {unknown:?} (comparison, revisions)");
+    }
+    if args.suites.iter().any(|s| s == "comparison") {
+        comparison(&args)?;
+    }
+    if args.suites.iter().any(|s| s == "revisions") {
+        // The lower connection count: compilation competes for the same cores.
+        let connections = args.connections.iter().copied().min().unwrap_or(4);
+        revisions::run(args.duration, connections)?;
+    }
+    Ok(())
+}
+
+/// chaoslab (both links) against the native baseline.
+fn comparison(args: &Args) -> anyhow::Result<()> {
     let baseline_bin = artifacts::baseline_bin();
     let redis = RedisServer::start();
     let app = || Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url());

@@ -63,7 +63,13 @@ pub enum ComposeError {
         /// The key.
         key: String,
     },
-    /// wac could not read a component or build the graph.
+    /// The component itself is not a valid component (nothing to compose).
+    #[error("not a valid component: {cause:#}")]
+    InvalidComponent {
+        /// wac's error.
+        cause: anyhow::Error,
+    },
+    /// wac could not read a dependency or build the graph.
     #[error("{context}: {cause:#}")]
     Graph {
         /// What was being done.
@@ -118,7 +124,7 @@ pub fn compose(socket: Vec<u8>, plugs: Vec<Plug<'_>>) -> Result<Vec<u8>, Compose
     let graph_err = |context: String| move |cause: anyhow::Error| ComposeError::Graph { context, cause };
     let mut graph = CompositionGraph::new();
     let package = Package::from_bytes("chaoslab:component", None, socket, graph.types_mut())
-        .map_err(graph_err("reading the component".into()))?;
+        .map_err(|cause| ComposeError::InvalidComponent { cause })?;
     let socket_id =
         graph.register_package(package).map_err(|e| graph_err("registering the component".into())(e.into()))?;
     let socket_ty = graph[socket_id].ty();

@@ -1,5 +1,8 @@
 //! The `chaoslab` command line: one clap struct per command, every flag with a
 //! `CHAOSLAB_*` environment fallback, validated before anything binds.
+//! The revision flags and `chaoslab revision` are in [`revision`].
+
+pub mod revision;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,6 +13,8 @@ use chaoslab_sidecar::config::{DEFAULT_SHUTDOWN_GRACE, bounded_duration, shutdow
 use chaoslab_sidecar::{Secret, ServicesArgs, SidecarConfig};
 use chaoslab_telemetry::TelemetryArgs;
 use clap::{Args, Parser, Subcommand};
+
+pub use revision::{RevisionArgs, RevisionCommand};
 
 /// chaoslab: a chaos-engineering target service (Wasm components + native sidecar).
 #[derive(Debug, Parser)]
@@ -39,6 +44,9 @@ pub enum Command {
     /// Run or validate a chaos experiment (Chaos Toolkit format) against
     /// chaoslab over HTTP: `chaoslab experiment run FILE`, `chaoslab experiment validate FILE…`.
     Experiment(chaoslab_experiment::ExperimentArgs),
+    /// Deploy, list, activate and split revisions of a running `chaoslab up`
+    /// (its control API under `/_chaoslab/`).
+    Revision(RevisionCommand),
 }
 
 /// `chaoslab up`.
@@ -68,6 +76,10 @@ pub struct UpArgs {
     /// Connection-level limits of the listener (and of the own sidecar's, with `--link loopback`).
     #[command(flatten)]
     pub connections: chaoslab_sidecar::ConnectionArgs,
+
+    /// Revisions: `--watch`, what is kept, upload size.
+    #[command(flatten)]
+    pub revisions: RevisionArgs,
 
     /// Directory for wasmtime's compiled-component cache.
     #[arg(long, env = "CHAOSLAB_CACHE_DIR")]
@@ -215,6 +227,27 @@ mod tests {
         assert!(err.contains("--request-timeout") && err.contains("between 1ms and 1h"), "{err}");
         let err = Cli::try_parse_from(["chaoslab", "up", "--link-token", "short"]).unwrap_err().to_string();
         assert!(err.contains("at least 16 characters"), "{err}");
+    }
+
+    #[test]
+    fn revision_commands_parse_with_env_fallbacks_for_url_and_token() {
+        use revision::RevisionAction;
+        let cli = Cli::try_parse_from(["chaoslab", "up", "--watch", "--keep-revisions", "2"]).unwrap();
+        let Command::Up(up) = cli.command else { panic!("expected up") };
+        assert!(up.revisions.watch);
+        assert_eq!((up.revisions.keep_revisions, up.revisions.max_wasm_mb), (2, revision::DEFAULT_MAX_WASM_MB));
+        let args =
+            ["chaoslab", "revision", "traffic", "--token", "t", "--component", "api", "api-rev-3=90", "rev-4=10"];
+        let Command::Revision(cmd) = Cli::try_parse_from(args).unwrap().command else { panic!("expected revision") };
+        let RevisionAction::Traffic(traffic) = cmd.action else { panic!("expected traffic") };
+        assert_eq!(traffic.control.url, revision::DEFAULT_URL);
+        assert_eq!(traffic.shares, [("api-rev-3".to_owned(), 90), ("rev-4".to_owned(), 10)]);
+        let err = Cli::try_parse_from(["chaoslab", "revision", "traffic", "--token", "t", "--component", "a", "x=101"]);
+        assert!(err.unwrap_err().to_string().contains("percentage"));
+        let both = ["chaoslab", "revision", "deploy", "--token", "t", "--component", "api", "a.wasm", "--source", "b"];
+        assert!(Cli::try_parse_from(both).is_err(), "an upload or a path, not both");
+        let neither = ["chaoslab", "revision", "deploy", "--token", "t", "--component", "api"];
+        assert!(Cli::try_parse_from(neither).is_err());
     }
 
     #[test]

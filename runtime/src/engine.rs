@@ -18,7 +18,8 @@ const KEEP_RESIDENT_BYTES: usize = 2 << 20;
 /// Engine settings derived from the serving limits.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
-    /// Most instances alive at once (concurrent requests plus headroom).
+    /// Most instances alive at once: concurrent requests, the revisions'
+    /// health gates running beside them, and headroom.
     pub max_instances: u32,
     /// Largest linear memory one instance may grow to.
     pub max_memory_bytes: usize,
@@ -45,7 +46,13 @@ pub fn build(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         // limits the memset to pages that are actually resident.
         .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
         .table_keep_resident(KEEP_RESIDENT_BYTES / 16)
-        .pagemap_scan(Enabled::Auto);
+        .pagemap_scan(Enabled::Auto)
+        // Reuse warm slots (least recently used first) before touching a
+        // cold one: each revision deployed brings new modules, and with
+        // wasmtime's default (100 unused warm slots kept) every swap would
+        // warm fresh slots, whose resident pages add up. With 0 the slots
+        // ever used are as many as the instances alive at once.
+        .max_unused_warm_slots(0);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
 
     if let Some(dir) = &settings.cache_dir {

@@ -10,6 +10,9 @@
 //! - [`host`]: per-request host state, the link mode ([`host::SidecarImports`]),
 //!   the in-process sidecar link, outbound policy.
 //! - [`app`]: components compiled and pre-instantiated once, behind a router.
+//! - [`revisions`]: new revisions of a component deployed while serving:
+//!   health gate, atomic swap, canary with automatic rollback, the control
+//!   API under `/_chaoslab/`, `--watch`.
 //! - [`server`]: accept loop, per-request handling, graceful shutdown.
 //!
 //! The sidecar (Redis, the chaos engine, the loopback RPC server, the
@@ -23,4 +26,5 @@ pub mod config;
 pub mod engine;
 pub mod host;
 pub mod manifest;
+pub mod revisions;
 pub mod server;

@@ -3,7 +3,8 @@
 //! `chaoslab wrap` wraps a handler in the chaos layer;
 //! `chaoslab sidecar` runs the sidecar alone for `spin up` (the same
 //! program as `chaoslab-sidecar`); `chaoslab experiment` runs chaos
-//! experiments against it over HTTP.
+//! experiments against it over HTTP; `chaoslab revision` drives the
+//! revisions of a running `chaoslab up`.
 
 mod cli;
 
@@ -24,6 +25,7 @@ fn main() -> std::process::ExitCode {
         Command::Build(args) => cli::build::run(&args),
         Command::Wrap(args) => chaoslab_compose::cli::run(&args),
         Command::Sidecar(config) => cli::sidecar::run(config),
+        Command::Revision(command) => cli::revision::run(command),
         // Its own exit codes: 0 held, 1 deviated, 2 could not run.
         Command::Experiment(args) => return cli::experiment::run(args),
     };

@@ -3,7 +3,7 @@
 //!
 //! | name | kind | attributes |
 //! |---|---|---|
-//! | `http.server.request.duration` (s) | histogram | `http.route`, `http.request.method`, `http.response.status_code` |
+//! | `http.server.request.duration` (s) | histogram | `http.route`, `http.request.method`, `http.response.status_code`, `chaoslab.revision` (when a revision served it) |
 //! | `chaoslab.http.requests` | counter | same |
 //! | `db.client.operation.duration` (s) | histogram | `db.system.name` = `redis`, `db.operation.name`, `outcome` |
 //! | `chaoslab.redis.errors` | counter | `db.operation.name`, `error.type` |
@@ -65,13 +65,17 @@ impl Instruments {
         }
     }
 
-    /// Records one served request.
-    pub fn record_request(&self, route: &str, method: &str, status: u16, took: Duration) {
-        let attrs = [
+    /// Records one served request; `revision` is the component revision
+    /// that served it, if any.
+    pub fn record_request(&self, route: &str, revision: Option<&str>, method: &str, status: u16, took: Duration) {
+        let mut attrs = vec![
             KeyValue::new("http.route", route.to_owned()),
             KeyValue::new("http.request.method", method.to_owned()),
             KeyValue::new("http.response.status_code", i64::from(status)),
         ];
+        if let Some(revision) = revision {
+            attrs.push(KeyValue::new("chaoslab.revision", revision.to_owned()));
+        }
         self.request_duration.record(took.as_secs_f64(), &attrs);
         self.requests.add(1, &attrs);
     }
@@ -163,7 +167,7 @@ mod tests {
             SdkMeterProvider::builder().with_reader(PeriodicReader::builder(exporter.clone()).build()).build();
         let meter = provider.meter("test");
         let instruments = Instruments::new(&meter);
-        instruments.record_request("/", "GET", 200, Duration::from_millis(3));
+        instruments.record_request("/", Some("api-rev-1"), "GET", 200, Duration::from_millis(3));
         instruments.record_redis("INCRBY", None, Duration::from_micros(300));
         instruments.record_redis("PING", Some("timeout"), Duration::from_millis(500));
         observe_chaos(&meter, || ChaosSnapshot {

@@ -70,7 +70,10 @@ pub fn chaoslab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         let bin = target_dir().join("release/chaoslab");
-        check_fresh(&bin, &["runtime/src", "sidecar/src", "compose/src", "experiment/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
+        check_fresh(
+            &bin,
+            &["runtime/src", "sidecar/src", "compose/src", "experiment/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"],
+        );
         check_components();
         bin
     })
@@ -83,12 +86,14 @@ pub fn check_components() {
     CHECKED.get_or_init(|| {
         let guest_http = "components/guest-http/src";
         let api = ["components/api/src", guest_http, CONTRACT[0], CONTRACT[1]];
+        // The test guest imports the store too (it plays bad api revisions).
+        let guest = ["components/test-guest/src", CONTRACT[0], CONTRACT[1]];
         for (wasm, sources) in [
             ("chaoslab_api.wasm", api.to_vec()),
             ("chaoslab_api_wrapped.wasm", [&api[..], LAYER].concat()),
             ("chaoslab_chaos.wasm", vec!["components/chaos/src", guest_http, CONTRACT[0], CONTRACT[1]]),
-            ("chaoslab_test_guest.wasm", vec!["components/test-guest/src"]),
-            ("chaoslab_test_guest_wrapped.wasm", [&["components/test-guest/src"][..], LAYER].concat()),
+            ("chaoslab_test_guest.wasm", guest.to_vec()),
+            ("chaoslab_test_guest_wrapped.wasm", [&guest[..], LAYER].concat()),
             ("chaoslab_sidecar_link.wasm", vec!["components/sidecar-link/src", CONTRACT[0], CONTRACT[1]]),
         ] {
             check_fresh(&component(wasm), &sources);

@@ -29,6 +29,8 @@
 //! - [`http`]: a small HTTP client returning status, headers and body.
 //! - [`proc_stat`]: CPU time and RSS of a process from `/proc`.
 //! - [`raw`]: raw-socket clients (trickled, oversized, idle) for the connection limits.
+//! - [`revisions`]: the control API of a [`Chaoslab`], a `GET /` client
+//!   loop recording which revision answered, distinct api builds.
 //! - [`signal`]: kill(2) for the children tests own.
 
 pub mod artifacts;
@@ -43,6 +45,7 @@ pub mod proc_stat;
 pub mod process;
 pub mod raw;
 pub mod redis_server;
+pub mod revisions;
 pub mod server_thread;
 pub mod sidecar;
 pub mod signal;

@@ -16,11 +16,18 @@
 //!
 //! The route is `/test/...`; Spin passes the rest of the path in the
 //! `spin-path-info` header.
+//!
+//! Deployed as a revision of the api component (routed at `/...`), it is a
+//! bad build that looks healthy: `/health` answers like the api's (a Redis
+//! PING through the sidecar), while `GET /` answers `500` — what a canary
+//! must catch. With a readiness path of `/trap`, `/loop` or `/` it plays a
+//! build that fails its health gate.
 
 // The `#[http_component]` and `wit_bindgen` macros expand to the unsafe
 // export glue of the component model ABI.
 #![allow(unsafe_code)]
 
+use chaoslab_world::wire::store;
 use futures::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
@@ -38,6 +45,11 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     let number = |name: &str| param(name).parse::<u64>().unwrap_or(0);
     let path_info = header(&req, "spin-path-info");
     match path_info.as_str() {
+        "" | "/" => text(out, 500, "this build fails GET /").await,
+        "/health" => match store::ping() {
+            Ok(_) => text(out, 200, "healthy").await,
+            Err(err) => text(out, 503, &format!("unhealthy: {err:?}")).await,
+        },
         "/trap" => panic!("test guest asked to trap"),
         "/loop" => {
             let mut n: u64 = 0;

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod experiment;
+pub mod revision;
 pub mod sidecar;
 pub mod up;
 

@@ -1,5 +1,6 @@
 //! `chaoslab up`: validate, start the sidecar's services if they run here,
-//! compile, bind, announce, serve until SIGTERM/ctrl-c, drain, stop.
+//! compile, bind, announce, serve (and, with `--watch`, deploy rebuilt
+//! components as new revisions) until SIGTERM/ctrl-c, drain, stop.
 
 use std::sync::Arc;
 
@@ -11,6 +12,8 @@ use chaoslab_runtime::config::{LinkMode, UpArgs};
 use chaoslab_runtime::engine::{self, EngineSettings, EpochTicker};
 use chaoslab_runtime::host::{AllowedHost, SidecarCtx, SidecarImports, ThroughBridge};
 use chaoslab_runtime::manifest::{self, AppManifest};
+use chaoslab_runtime::revisions::{self, ControlAuth, Revisions, api::ControlState, gate};
+use chaoslab_runtime::server::guest::GuestRunner;
 use chaoslab_runtime::server::{self, Drained, Handler, RequestLimits};
 use chaoslab_sidecar::rpc::{self, LinkState, RpcLimits};
 use chaoslab_sidecar::{Running, Secret};
@@ -97,7 +100,8 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         Link::InProcess => {
             let running = Running::start(&args.services).await?;
             let ctx = SidecarCtx::new(running.services.clone());
-            let result = serve_app(&args, &manifest, ctx).await;
+            let auth = ControlAuth::Services(running.services.clone());
+            let result = serve_app(&args, &manifest, ctx, auth).await;
             running.stop().await;
             result
         }
@@ -109,14 +113,16 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
             let grace = *args.limits.shutdown_grace;
             let connections = args.connections.clone();
             let sidecar = tokio::spawn(rpc::serve(listener, state, connections, std::future::pending(), grace));
-            let result = serve_app(&args, &manifest, through_bridge(&url)?).await;
+            let auth = ControlAuth::Services(running.services.clone());
+            let result = serve_app(&args, &manifest, through_bridge(&url)?, auth).await;
             sidecar.abort();
             running.stop().await;
             result
         }
-        Link::External { url, .. } => {
+        Link::External { url, token } => {
             tracing::info!(sidecar = %url, "linking components to the external sidecar; its Redis and chaos settings apply");
-            serve_app(&args, &manifest, through_bridge(&url)?).await
+            let auth = ControlAuth::sidecar(&url, token).context("setting up the client of the sidecar")?;
+            serve_app(&args, &manifest, through_bridge(&url)?, auth).await
         }
     }
 }
@@ -125,8 +131,14 @@ fn through_bridge(url: &str) -> anyhow::Result<ThroughBridge> {
     Ok(ThroughBridge::new(AllowedHost::parse(url).context("--sidecar-url")?))
 }
 
-/// Compiles the app linked as `link`, binds, announces, serves and drains.
-async fn serve_app<S: SidecarImports>(args: &UpArgs, manifest: &AppManifest, link: S) -> anyhow::Result<()> {
+/// Compiles the app linked as `link`, binds, announces, serves (the
+/// control API checking tokens with `auth`) and drains.
+async fn serve_app<S: SidecarImports>(
+    args: &UpArgs,
+    manifest: &AppManifest,
+    link: S,
+    auth: ControlAuth,
+) -> anyhow::Result<()> {
     let limits = RequestLimits {
         timeout: *args.limits.request_timeout,
         max_concurrent: args.limits.max_concurrent as usize,
@@ -139,14 +151,25 @@ async fn serve_app<S: SidecarImports>(args: &UpArgs, manifest: &AppManifest, lin
         (None, false) => Some(default_cache_dir()),
     };
     let settings = EngineSettings {
-        max_instances: args.limits.max_concurrent.saturating_add(16),
+        // Requests in flight, the revisions' gates beside them, and headroom.
+        max_instances: args.limits.max_concurrent.saturating_add(gate::CONCURRENT_GATES).saturating_add(16),
         max_memory_bytes: limits.max_memory_bytes,
         cache_dir,
     };
     let engine = engine::build(&settings).map_err(|e| anyhow::anyhow!("{e:#}")).context("configuring wasmtime")?;
     let _ticker = EpochTicker::start(&engine);
-    let app = App::load(&engine, manifest, &link)?;
-    let handler = Arc::new(Handler::new(engine, app, link, limits));
+    let app = Arc::new(App::load(&engine, manifest, &link)?);
+    let runner = Arc::new(GuestRunner::new(engine, link, limits.max_memory_bytes));
+    let settings =
+        revisions::Settings { keep: args.revisions.keep_revisions as usize, request_timeout: limits.timeout };
+    let revisions = Arc::new(Revisions::new(app.clone(), runner.clone(), settings));
+    let control = revisions::api::router(ControlState {
+        revisions: revisions.clone(),
+        auth: Arc::new(auth),
+        max_wasm_bytes: args.revisions.max_wasm_mb as usize * 1024 * 1024,
+    });
+    let handler = Arc::new(Handler::new(app, runner, control, limits));
+    let watch = args.revisions.watch.then(|| tokio::spawn(revisions::watch::run(revisions.clone())));
 
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
@@ -155,6 +178,9 @@ async fn serve_app<S: SidecarImports>(args: &UpArgs, manifest: &AppManifest, lin
     let grace = *args.limits.shutdown_grace;
     let connections = args.connections.clone();
     let drained = server::serve(listener, handler, connections, chaoslab_sidecar::shutdown::signal(), grace).await?;
+    if let Some(watch) = watch {
+        watch.abort();
+    }
     if drained == Drained::TimedOut {
         tracing::warn!(?grace, "grace period over; cutting remaining requests");
     }

@@ -2,7 +2,8 @@
 //!
 //! [`load`] parses the file ([`model`]), resolves application variables and
 //! templates ([`vars`]) and checks what Spin checks before serving: known
-//! components, valid and non-clashing routes ([`route`]), existing sources.
+//! components, valid and non-clashing routes ([`route`]), existing sources;
+//! and what chaoslab adds: no route under its control API's prefix.
 //! Every error names the manifest file and the field at fault.
 
 pub mod model;
@@ -12,7 +13,7 @@ pub mod vars;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use route::{Route, RouteMatch, Router};
+pub use route::{RESERVED_PREFIX, Route, RouteMatch, Router};
 
 /// A validated manifest, with paths made absolute and templates expanded.
 #[derive(Debug, Clone)]
@@ -153,6 +154,15 @@ pub fn parse(path: &Path, text: &str, variable: impl Fn(&str) -> Option<String>)
     for trigger in &manifest.trigger.http {
         let field = format!("[[trigger.http]] route {:?}", trigger.route);
         let route = Route::parse(&trigger.route).map_err(|e| invalid(field.clone(), e.to_string()))?;
+        if route.is_reserved() {
+            return Err(invalid(
+                field,
+                format!(
+                    "the prefix {RESERVED_PREFIX} is reserved for chaoslab's control API (revisions); \
+                     route the component elsewhere"
+                ),
+            ));
+        }
         if let Some(exec) = trigger.executor.as_ref().filter(|e| e.kind != "spin") {
             return Err(invalid(
                 format!("{field} executor"),

@@ -8,6 +8,10 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+/// The path prefix of chaoslab's control API (`/_chaoslab/revisions`, …),
+/// which no manifest route may claim.
+pub const RESERVED_PREFIX: &str = "/_chaoslab";
+
 /// One segment of a route pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -74,6 +78,13 @@ impl Route {
             });
         }
         Ok(Self { raw: raw.to_owned(), segments, wildcard })
+    }
+
+    /// True for a route under [`RESERVED_PREFIX`] (its first segment is
+    /// literally `_chaoslab`): the runtime answers those paths itself.
+    pub fn is_reserved(&self) -> bool {
+        let reserved = RESERVED_PREFIX.trim_start_matches('/');
+        matches!(self.segments.first(), Some(Segment::Literal(first)) if first == reserved)
     }
 
     /// The pattern as written.
@@ -194,6 +205,16 @@ mod tests {
         assert!(!a.clashes_with(&Route::parse("/a/b").unwrap()));
         assert!(!a.clashes_with(&Route::parse("/a/:x/...").unwrap()));
         assert!(Route::parse("/").unwrap().clashes_with(&Route::parse("//").unwrap()));
+    }
+
+    #[test]
+    fn routes_under_the_control_prefix_are_reserved() {
+        for reserved in ["/_chaoslab", "/_chaoslab/...", "/_chaoslab/revisions", "/_chaoslab/:x"] {
+            assert!(Route::parse(reserved).unwrap().is_reserved(), "{reserved}");
+        }
+        for free in ["/...", "/:x/...", "/_chaoslabs", "/api/_chaoslab"] {
+            assert!(!Route::parse(free).unwrap().is_reserved(), "{free}");
+        }
     }
 
     #[test]

@@ -83,6 +83,11 @@ fn golden_errors() {
             "/app/spin.toml: [[trigger.http]] route \"/...\": clashes with route \"/...\": both match the same paths",
         ),
         (
+            with_api("[[trigger.http]]\nroute = \"/_chaoslab/...\"\ncomponent = \"api\"\n"),
+            "/app/spin.toml: [[trigger.http]] route \"/_chaoslab/...\": the prefix /_chaoslab is reserved for \
+             chaoslab's control API (revisions); route the component elsewhere",
+        ),
+        (
             with_api("[[trigger.http]]\nroute = \"nope\"\ncomponent = \"api\"\n"),
             "/app/spin.toml: [[trigger.http]] route \"nope\": route \"nope\" must start with '/'",
         ),

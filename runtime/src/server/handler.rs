@@ -1,29 +1,32 @@
-//! One HTTP request: route it, run the component in a fresh `Store` under the
-//! request deadline, and turn every failure into a clear HTTP answer. A guest
-//! that traps or loops costs its own request only.
+//! One HTTP request: route it, pick the revision of the component that
+//! serves it, run that revision in a fresh `Store` under the request
+//! deadline, and turn every failure into a clear HTTP answer. A guest that
+//! traps or loops costs its own request only. Paths under `/_chaoslab/` go
+//! to the control API instead.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderName, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Body as _, Incoming};
 use tokio::sync::Semaphore;
-use wasmtime::{Engine, Store};
-use wasmtime_wasi::WasiCtx;
-use wasmtime_wasi_http::WasiHttpView;
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use tracing::Instrument;
 
+use super::guest::{GuestFailure, GuestRunner, set_spin_headers};
 use super::problem::{overloaded, problem};
 use super::telemetry;
-use crate::app::{App, LoadedComponent};
-use crate::host::{HostState, RequestDeadline, SidecarImports};
+use crate::app::App;
+use crate::host::SidecarImports;
 use crate::manifest::RouteMatch;
+use crate::revisions::{InFlight, api};
+
+/// The header naming the revision that answered.
+pub const REVISION_HEADER: HeaderName = HeaderName::from_static("x-chaoslab-revision");
 
 /// Limits applied to every request.
 #[derive(Debug, Clone)]
@@ -40,13 +43,12 @@ pub struct RequestLimits {
 
 /// Serves requests for one [`App`]. Shared by all connections.
 pub struct Handler<S: 'static> {
-    /// The engine the app was compiled with.
-    engine: Engine,
-    /// Routes and compiled components.
-    app: App<S>,
-    /// What every instance gets of the sidecar (the in-process link, or
-    /// nothing beyond the bridge composed into the component).
-    sidecar: S,
+    /// Routes and the components' revisions.
+    app: Arc<App<S>>,
+    /// Runs a revision for a request.
+    runner: Arc<GuestRunner<S>>,
+    /// The control API under `/_chaoslab/`.
+    control: axum::Router,
     /// Request limits.
     limits: RequestLimits,
     /// One permit per request in flight.
@@ -55,43 +57,61 @@ pub struct Handler<S: 'static> {
     replica: String,
 }
 
-/// Why a guest did not produce a response.
-enum GuestFailure {
-    /// Trapped or failed to instantiate.
-    Trap(wasmtime::Error),
-    /// Ran past the request timeout.
-    Timeout,
-    /// Returned without setting a response.
-    NoResponse,
-}
-
 impl<S: SidecarImports> Handler<S> {
-    /// A handler for `app`.
-    pub fn new(engine: Engine, app: App<S>, sidecar: S, limits: RequestLimits) -> Self {
+    /// A handler for `app`, its guests run by `runner`, control requests
+    /// answered by `control`.
+    pub fn new(app: Arc<App<S>>, runner: Arc<GuestRunner<S>>, control: axum::Router, limits: RequestLimits) -> Self {
         let permits = Arc::new(Semaphore::new(limits.max_concurrent));
-        Self { engine, app, sidecar, limits, permits, replica: chaoslab_telemetry::resource::replica() }
+        Self { app, runner, control, limits, permits, replica: chaoslab_telemetry::resource::replica() }
     }
 
     /// Answers one request; never fails. The request is one server span
-    /// (a child of the caller's `traceparent`, if any) and one metric point.
+    /// (a child of the caller's `traceparent`, if any) and one metric point,
+    /// both naming the revision that served it.
     pub async fn handle(&self, req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
         let started = std::time::Instant::now();
         let method = req.method().clone();
-        // The route is matched once: for the span, the metrics and the guest.
+        if api::is_control_path(req.uri().path()) {
+            let route = Some(telemetry::CONTROL_ROUTE);
+            let span = telemetry::request_span(&req, route, None, &self.replica);
+            let resp = self.control(req).instrument(span.clone()).await;
+            telemetry::record_response(&span, route, None, method.as_str(), resp.status().as_u16(), started.elapsed());
+            return resp;
+        }
+        // The route and the revision are chosen once: for the span, the
+        // metrics, the guest and the answer's header.
         let routed = self.app.route(req.uri().path());
         let route = routed.as_ref().map(|(matched, _)| matched.route.as_str());
-        let span = telemetry::request_span(&req, route, &self.replica);
-        let resp = self.handle_inner(req, client, routed.as_ref()).instrument(span.clone()).await;
+        let picked = routed.as_ref().map(|(matched, slot)| (matched, slot.pick()));
+        let revision = picked.as_ref().map(|(_, running)| running.revision().clone());
+        let revision_id = revision.as_ref().map(|r| r.meta.id.as_str());
+        let span = telemetry::request_span(&req, route, revision_id, &self.replica);
+        let mut resp = self.handle_inner(req, client, picked).instrument(span.clone()).await;
+        if let Some(revision) = &revision {
+            resp.headers_mut().insert(REVISION_HEADER, revision.header().clone());
+        }
         let status = resp.status().as_u16();
-        telemetry::record_response(&span, route, method.as_str(), status, started.elapsed());
+        telemetry::record_response(&span, route, revision_id, method.as_str(), status, started.elapsed());
         resp
+    }
+
+    /// A request to the control API.
+    async fn control(&self, req: Request<Incoming>) -> Response<HyperOutgoingBody> {
+        use tower::ServiceExt;
+        let resp = match self.control.clone().oneshot(req.map(axum::body::Body::new)).await {
+            Ok(resp) => resp,
+            Err(never) => match never {},
+        };
+        resp.map(|body| {
+            body.map_err(|err| wasmtime_wasi_http::Error::InternalError(Some(err.to_string()))).boxed_unsync()
+        })
     }
 
     async fn handle_inner(
         &self,
         mut req: Request<Incoming>,
         client: SocketAddr,
-        routed: Option<&(RouteMatch<'_>, &Arc<LoadedComponent<S>>)>,
+        picked: Option<(&RouteMatch<'_>, InFlight<S>)>,
     ) -> Response<HyperOutgoingBody> {
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             return overloaded(self.limits.max_concurrent);
@@ -103,39 +123,49 @@ impl<S: SidecarImports> Handler<S> {
             return problem(StatusCode::PAYLOAD_TOO_LARGE, &detail);
         }
         let path = req.uri().path().to_owned();
-        let Some((matched, component)) = routed else {
+        let Some((matched, running)) = picked else {
             return problem(StatusCode::NOT_FOUND, &format!("no route matches {path}"));
         };
         set_spin_headers(&mut req, matched, client);
-        let component = (*component).clone();
+        let revision = running.revision().clone();
+        let (component, id) = (revision.code.id.as_str(), revision.meta.id.as_str());
+        // The permit and the in-flight mark live as long as the guest.
+        let keep = (permit, running);
         let ran = if declared.is_none() && !req.body().is_end_stream() {
             // A chunked body has no length to check up front: it is read
             // (within the limit and the request timeout) before the guest runs.
             match self.read_chunked(req).await {
-                Ok(req) => self.run_guest(&component, req, permit).await,
+                Ok(req) => self.runner.run(&revision.code, req, self.limits.timeout, keep).await,
                 Err(refused) => return refused,
             }
         } else {
-            self.run_guest(&component, req, permit).await
+            self.runner.run(&revision.code, req, self.limits.timeout, keep).await
         };
-        match ran {
+        let resp = match ran {
             Ok(resp) => resp,
             Err(GuestFailure::Timeout) => {
-                tracing::warn!(component = %component.id, path, timeout = ?self.limits.timeout, "component timed out");
+                tracing::warn!(component, revision = id, path, timeout = ?self.limits.timeout, "component timed out");
                 problem(
                     StatusCode::GATEWAY_TIMEOUT,
-                    &format!("component {} did not answer within {:?}", component.id, self.limits.timeout),
+                    &format!("component {component} did not answer within {:?}", self.limits.timeout),
                 )
             }
             Err(GuestFailure::Trap(err)) => {
-                tracing::warn!(component = %component.id, path, error = format!("{err:?}"), "component trapped");
-                problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("component {} failed", component.id))
+                tracing::warn!(component, revision = id, path, error = format!("{err:?}"), "component trapped");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("component {component} failed"))
+            }
+            Err(GuestFailure::Instantiate(err)) => {
+                let error = format!("{err:?}");
+                tracing::warn!(component, revision = id, path, error, "component could not be instantiated");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("component {component} failed to start"))
             }
             Err(GuestFailure::NoResponse) => {
-                tracing::warn!(component = %component.id, path, "component returned no response");
-                problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("component {} sent no response", component.id))
+                tracing::warn!(component, revision = id, path, "component returned no response");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, &format!("component {component} sent no response"))
             }
-        }
+        };
+        revision.record(resp.status().as_u16());
+        resp
     }
 
     /// Reads a chunked body whole, up to the body limit and within the
@@ -154,94 +184,6 @@ impl<S: SidecarImports> Handler<S> {
                 let detail = format!("the request body did not arrive within {:?}", self.limits.timeout);
                 Err(problem(StatusCode::REQUEST_TIMEOUT, &detail))
             }
-        }
-    }
-
-    async fn run_guest<B>(
-        &self,
-        component: &Arc<LoadedComponent<S>>,
-        req: Request<B>,
-        permit: tokio::sync::OwnedSemaphorePermit,
-    ) -> Result<Response<HyperOutgoingBody>, GuestFailure>
-    where
-        B: hyper::body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
-    {
-        let mut wasi = WasiCtx::builder();
-        wasi.envs(&component.env).inherit_stdout().inherit_stderr();
-        let deadline = Arc::new(RequestDeadline::new(self.limits.timeout));
-        let state = HostState::new(
-            wasi.build(),
-            &component.outbound,
-            component.variables.clone(),
-            self.sidecar.clone(),
-            deadline.clone(),
-            self.limits.max_memory_bytes,
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limits);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
-
-        let (sender, receiver) = tokio::sync::oneshot::channel();
-        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req).map_err(GuestFailure::Trap)?;
-        let outparam = store.data_mut().http().new_response_outparam(sender).map_err(GuestFailure::Trap)?;
-        let pre = component.pre.clone();
-        // The guest runs in its own task: it may keep streaming the body after
-        // the response head is sent. The permit lives as long as the guest.
-        let task = tokio::spawn(
-            async move {
-                let _permit = permit;
-                deadline
-                    .run(async move {
-                        let proxy = pre.instantiate_async(&mut store).await?;
-                        proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam).await
-                    })
-                    .await
-            }
-            // The guest's sidecar calls (in-process or through the bridge) are
-            // children of the request's span.
-            .instrument(tracing::Span::current()),
-        );
-        match receiver.await {
-            Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(code)) => {
-                Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest answered with error {code:?}"))))
-            }
-            Err(_dropped) => match task.await {
-                Ok(Some(Ok(()))) => Err(GuestFailure::NoResponse),
-                Ok(Some(Err(trap))) => Err(GuestFailure::Trap(trap)),
-                Ok(None) => Err(GuestFailure::Timeout),
-                Err(join) => Err(GuestFailure::Trap(wasmtime::Error::msg(format!("guest task failed: {join}")))),
-            },
-        }
-    }
-}
-
-/// Adds the headers Spin gives every component (`spin-full-url`,
-/// `spin-path-info`, `spin-matched-route`, …), and a `Host` if missing.
-fn set_spin_headers(req: &mut Request<Incoming>, matched: &RouteMatch<'_>, client: SocketAddr) {
-    let host = req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
-    let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
-    let route = matched.route.as_str();
-    let component_route = route.trim_end_matches("/...").to_owned();
-    let mut headers: Vec<(String, String)> = vec![
-        ("spin-full-url".into(), format!("http://{host}{path_and_query}")),
-        ("spin-path-info".into(), matched.path_info.clone()),
-        ("spin-matched-route".into(), route.to_owned()),
-        ("spin-raw-component-route".into(), route.to_owned()),
-        ("spin-component-route".into(), component_route),
-        ("spin-base-path".into(), "/".into()),
-        ("spin-client-addr".into(), client.to_string()),
-    ];
-    headers.extend(matched.params.iter().map(|(k, v)| (format!("spin-path-match-{k}"), v.clone())));
-    let map = req.headers_mut();
-    if !map.contains_key(http::header::HOST) {
-        map.insert(http::header::HOST, HeaderValue::from_static("localhost"));
-    }
-    for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            map.insert(name, value);
         }
     }
 }

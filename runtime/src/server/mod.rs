@@ -1,10 +1,13 @@
 //! The HTTP/1.1 server: `chaoslab-sidecar`'s listener (connection limits,
 //! graceful shutdown) serving the [`Handler`].
 //!
-//! - [`handler`]: one request through a component.
+//! - [`handler`]: one request: the control API, or a component's revision.
+//! - [`guest`]: a request through a fresh instance, under a deadline
+//!   (shared with the revisions' health gate).
 //! - [`problem`]: the runtime's own problem+json answers.
 //! - [`telemetry`]: the server span and metrics of each request.
 
+pub mod guest;
 pub mod handler;
 pub mod problem;
 pub mod telemetry;

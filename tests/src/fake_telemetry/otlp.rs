@@ -50,6 +50,8 @@ pub(super) struct Received {
     pub(super) log_bodies: Vec<String>,
     /// Metric names, one per metric per export.
     pub(super) metric_names: Vec<String>,
+    /// Metric data points: the metric's name and the point's attributes.
+    pub(super) metric_points: Vec<(String, Vec<(String, String)>)>,
 }
 
 /// A fake OTLP/HTTP collector.
@@ -106,7 +108,7 @@ pub(super) fn record_traces(received: &Mutex<Received>, request: ExportTraceServ
                 span_id: hex(&span.span_id),
                 parent_span_id: hex(&span.parent_span_id),
                 status: span.status.map_or(0, |s| s.code),
-                attributes: span.attributes.iter().map(|kv| (kv.key.clone(), text(kv.value.as_ref()))).collect(),
+                attributes: flatten(&span.attributes),
                 events: span.events.into_iter().map(|e| e.name).collect(),
             });
         }
@@ -121,12 +123,25 @@ pub(super) fn record_logs(received: &Mutex<Received>, request: ExportLogsService
     }
 }
 
-/// Records the metric names of one export.
+/// Records the metric names and data points of one export.
 pub(super) fn record_metrics(received: &Mutex<Received>, request: ExportMetricsServiceRequest) {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
     let mut received = received.lock().expect("received lock");
     for metric in request.resource_metrics.into_iter().flat_map(|rm| rm.scope_metrics).flat_map(|sm| sm.metrics) {
+        let attribute_sets: Vec<Vec<(String, String)>> = match &metric.data {
+            Some(Data::Sum(sum)) => sum.data_points.iter().map(|p| flatten(&p.attributes)).collect(),
+            Some(Data::Gauge(gauge)) => gauge.data_points.iter().map(|p| flatten(&p.attributes)).collect(),
+            Some(Data::Histogram(histogram)) => histogram.data_points.iter().map(|p| flatten(&p.attributes)).collect(),
+            _ => Vec::new(),
+        };
+        received.metric_points.extend(attribute_sets.into_iter().map(|attrs| (metric.name.clone(), attrs)));
         received.metric_names.push(metric.name);
     }
+}
+
+/// Attributes as `(key, text)`.
+fn flatten(attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue]) -> Vec<(String, String)> {
+    attributes.iter().map(|kv| (kv.key.clone(), text(kv.value.as_ref()))).collect()
 }
 
 impl FakeOtlp {
@@ -161,6 +176,12 @@ impl FakeOtlp {
     /// Names of the metrics received so far.
     pub fn metric_names(&self) -> Vec<String> {
         self.received.lock().expect("received lock").metric_names.clone()
+    }
+
+    /// The attributes of every data point of metric `name` received so far.
+    pub fn metric_points(&self, name: &str) -> Vec<Vec<(String, String)>> {
+        let received = self.received.lock().expect("received lock");
+        received.metric_points.iter().filter(|(n, _)| n == name).map(|(_, attrs)| attrs.clone()).collect()
     }
 
     /// Waits up to `within` until `found` holds for the spans received.
