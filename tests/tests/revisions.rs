@@ -76,6 +76,7 @@ async fn missing_truncated_and_non_http_builds_fail_and_clients_see_only_200s(
     let expected = match link {
         Link::InProcess => "instantiate", // no wasi:http/incoming-handler export
         Link::Loopback => "compose",      // nothing for the bridge to plug into
+        Link::Spin => unreachable!("the Spin CLI has no revisions"),
     };
     assert_eq!(kind(&no_http), expected, "{no_http:#}");
 

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// Every function of `wit/sidecar.wit`, as `(interface, function)`.
-const FUNCTIONS: [(&str, &str); 15] = [
+const FUNCTIONS: [(&str, &str); 16] = [
     ("store", "incr"),
     ("store", "get"),
     ("store", "set"),
@@ -37,6 +37,7 @@ const FUNCTIONS: [(&str, &str); 15] = [
     ("telemetry", "add-event"),
     ("telemetry", "set-attribute"),
     ("telemetry", "add-counter"),
+    ("telemetry", "replica"),
 ];
 const LINK: &str = "fuzz-link-token-0123456789";
 /// The body limit of the fuzzed router: small, so "huge" is cheap to make.
@@ -132,6 +133,7 @@ fn well_formed_parameters_decode_to_their_call() {
             check("chaos", "decide", json!([text, text]), Call::Decide(text.clone(), text.clone()));
             check("chaos", "hold", json!([unsigned]), Call::Hold(unsigned));
             check("chaos", "limits", json!([]), Call::Limits);
+            check("telemetry", "replica", json!([]), Call::Replica);
             // One parameter too many or too few is refused.
             prop_assert!(decode("store", "incr", json!([text]).to_string().as_bytes()).is_err());
             prop_assert!(decode("store", "incr", json!([text, signed, 1]).to_string().as_bytes()).is_err());
@@ -148,7 +150,8 @@ async fn link_state(redis_url: &str) -> LinkState {
     let chaos = ChaosEngine::new(config, Arc::new(SystemClock));
     let redis = RedisStore::connect(&RedisArgs::for_url(redis_url)).await.unwrap().with_chaos(chaos.clone());
     let limits = RpcLimits { max_body_bytes: MAX_BODY, body_timeout: Duration::from_secs(5) };
-    LinkState { services: Services { redis, chaos }, token: Arc::new(Secret::new(LINK, 16).unwrap()), limits }
+    let services = Services { redis, chaos, replica: "fuzz-replica".into() };
+    LinkState { services, token: Arc::new(Secret::new(LINK, 16).unwrap()), limits }
 }
 
 #[test]
