@@ -43,6 +43,20 @@ async fn local_scenarios_hold_and_leave_a_journal_and_a_report() {
             assert!(seen["time_to_detect_s"].as_f64().is_some_and(|t| t < 2.0), "{seen}");
             assert!(seen["time_to_recover_s"].as_f64().is_some_and(|t| t < 2.0), "{seen}");
         }
+        if name == "bad-deployment.json" {
+            // The new revision failed at its gate; the old one kept all the traffic.
+            let run = done.journal()["run"].as_array().expect("run[]");
+            let output = |activity: &str| {
+                let found = run.iter().find(|a| a["activity"]["name"] == activity);
+                found.map(|a| a["output"].clone()).unwrap_or_else(|| panic!("{activity} did not run"))
+            };
+            assert_eq!(output("deploy-bad-revision")["status"], 202);
+            let listed = output("list-api-revisions")["body"].clone();
+            let revisions = listed["revisions"].as_array().unwrap_or_else(|| panic!("{listed}"));
+            let newest = revisions.iter().max_by_key(|r| r["number"].as_u64()).expect("a revision");
+            assert_eq!((&newest["state"], &newest["reason"]["kind"]), (&"failed".into(), &"read".into()), "{newest}");
+            assert_eq!(listed["traffic"]["api"], serde_json::json!({"api-rev-1": 100}), "{listed}");
+        }
     }
 }
 
