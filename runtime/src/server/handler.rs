@@ -8,9 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::{HeaderName, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use hyper::body::{Body as _, Incoming};
 use tokio::sync::Semaphore;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -19,6 +18,7 @@ use tracing::Instrument;
 
 use super::guest::{GuestFailure, GuestRunner, set_spin_headers};
 use super::problem::{overloaded, problem};
+use super::request_body::CappedBody;
 use super::telemetry;
 use crate::app::App;
 use crate::host::SidecarImports;
@@ -131,16 +131,27 @@ impl<S: SidecarImports> Handler<S> {
         let (component, id) = (revision.code.id.as_str(), revision.meta.id.as_str());
         // The permit and the in-flight mark live as long as the guest.
         let keep = (permit, running);
-        let ran = if declared.is_none() && !req.body().is_end_stream() {
-            // A chunked body has no length to check up front: it is read
-            // (within the limit and the request timeout) before the guest runs.
-            match self.read_chunked(req).await {
-                Ok(req) => self.runner.run(&revision.code, req, self.limits.timeout, keep).await,
-                Err(refused) => return refused,
-            }
+        let (ran, watch) = if declared.is_none() && !req.body().is_end_stream() {
+            // A chunked body has no length to check up front: it streams to
+            // the guest as it arrives, capped at the same limit.
+            let (parts, body) = req.into_parts();
+            let (body, watch) = CappedBody::new(body, self.limits.max_body_bytes);
+            let req = Request::from_parts(parts, body);
+            (self.runner.run(&revision.code, req, self.limits.timeout, keep).await, Some(watch))
         } else {
-            self.runner.run(&revision.code, req, self.limits.timeout, keep).await
+            (self.runner.run(&revision.code, req, self.limits.timeout, keep).await, None)
         };
+        if let Some(watch) = watch {
+            // The client's fault, whatever the guest made of it: not the revision's.
+            if watch.over_limit() {
+                let detail = format!("chunked request body over the limit of {} bytes", self.limits.max_body_bytes);
+                return problem(StatusCode::PAYLOAD_TOO_LARGE, &detail);
+            }
+            if matches!(ran, Err(GuestFailure::Timeout)) && watch.waiting() {
+                let detail = format!("the request body did not arrive within {:?}", self.limits.timeout);
+                return problem(StatusCode::REQUEST_TIMEOUT, &detail);
+            }
+        }
         let resp = match ran {
             Ok(resp) => resp,
             Err(GuestFailure::Timeout) => {
@@ -166,24 +177,5 @@ impl<S: SidecarImports> Handler<S> {
         };
         revision.record(resp.status().as_u16());
         resp
-    }
-
-    /// Reads a chunked body whole, up to the body limit and within the
-    /// request timeout; else the answer: `413` or `408`.
-    async fn read_chunked(&self, req: Request<Incoming>) -> Result<Request<Full<Bytes>>, Response<HyperOutgoingBody>> {
-        let (parts, body) = req.into_parts();
-        let limit = usize::try_from(self.limits.max_body_bytes).unwrap_or(usize::MAX);
-        match tokio::time::timeout(self.limits.timeout, Limited::new(body, limit).collect()).await {
-            Ok(Ok(collected)) => Ok(Request::from_parts(parts, Full::new(collected.to_bytes()))),
-            Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => {
-                let detail = format!("chunked request body over the limit of {} bytes", self.limits.max_body_bytes);
-                Err(problem(StatusCode::PAYLOAD_TOO_LARGE, &detail))
-            }
-            Ok(Err(err)) => Err(problem(StatusCode::BAD_REQUEST, &format!("could not read the request body: {err}"))),
-            Err(_) => {
-                let detail = format!("the request body did not arrive within {:?}", self.limits.timeout);
-                Err(problem(StatusCode::REQUEST_TIMEOUT, &detail))
-            }
-        }
     }
 }

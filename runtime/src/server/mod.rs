@@ -5,11 +5,13 @@
 //! - [`guest`]: a request through a fresh instance, under a deadline
 //!   (shared with the revisions' health gate).
 //! - [`problem`]: the runtime's own problem+json answers.
+//! - [`request_body`]: a chunked request body streamed to the guest, capped.
 //! - [`telemetry`]: the server span and metrics of each request.
 
 pub mod guest;
 pub mod handler;
 pub mod problem;
+pub mod request_body;
 pub mod telemetry;
 
 use std::future::Future;
