@@ -34,10 +34,11 @@ pub fn wasm(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// A distinct build of the api component: the same code with a custom
-/// section naming `tag`, so its SHA-256 (and wasmtime's cache key) differ.
+/// A distinct build of the api component as spin.toml serves it (wrapped in
+/// the chaos layer): the same code with a custom section naming `tag`, so
+/// its SHA-256 (and wasmtime's cache key) differ.
 pub fn api_build(tag: &str) -> Vec<u8> {
-    let mut bytes = wasm("chaoslab_api.wasm");
+    let mut bytes = wasm("chaoslab_api_wrapped.wasm");
     CustomSection { name: "chaoslab-test-build".into(), data: tag.as_bytes().into() }.append_to_component(&mut bytes);
     bytes
 }

@@ -122,7 +122,7 @@ async fn without_chaos_there_is_no_token_and_the_control_api_is_404() {
 fn a_manifest_route_under_the_control_prefix_is_refused_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("spin.toml");
-    let source = wasm_path("chaoslab_api.wasm").display().to_string();
+    let source = wasm_path("chaoslab_api_wrapped.wasm").display().to_string();
     let text = format!(
         "spin_manifest_version = 2\n[application]\nname = \"t\"\n[[trigger.http]]\nroute = \"/_chaoslab/...\"\n\
          component = \"api\"\n[component.api]\nsource = {source:?}\n"

@@ -270,13 +270,13 @@ async fn watch_deploys_a_rebuilt_api_and_refuses_garbage_without_dropping_a_requ
     // A copy of the test manifest whose api .wasm is a file of this test.
     let dir = tempfile::tempdir().unwrap();
     let api = dir.path().join("api.wasm");
-    std::fs::write(&api, wasm("chaoslab_api.wasm")).unwrap();
+    std::fs::write(&api, wasm("chaoslab_api_wrapped.wasm")).unwrap();
     let fixtures = chaoslab_tests::artifacts::test_manifest();
     let text = std::fs::read_to_string(&fixtures).unwrap();
-    let release = wasm_path("chaoslab_api.wasm").parent().unwrap().display().to_string();
+    let release = wasm_path("chaoslab_api_wrapped.wasm").parent().unwrap().display().to_string();
     let text = text
         .replace(
-            "\"../../target/wasm32-wasip2/release/chaoslab_api.wasm\"",
+            "\"../../target/wasm32-wasip2/release/chaoslab_api_wrapped.wasm\"",
             &format!("{:?}", api.display().to_string()),
         )
         .replace("../../target/wasm32-wasip2/release", &release);
