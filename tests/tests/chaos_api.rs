@@ -80,6 +80,11 @@ async fn bad_input_gets_the_right_status_and_names_the_field(
     let text = [("authorization", auth.as_str()), ("content-type", "text/plain")];
     assert_problem(&raw(&app, Method::POST, "/chaos/hang", &text, b"{}".to_vec()).await, 415);
 
+    // Deep nesting within the size limit: refused, not a stack overflow in
+    // the component (its stack is 128 KiB: .cargo/config.toml).
+    let deep = format!("{{\"routes\": {}{}}}", "[".repeat(30_000), "]".repeat(30_000)).into_bytes();
+    assert_problem(&raw(&app, Method::POST, "/chaos/latency", &json, deep).await, 400);
+
     let big = vec![b' '; 65 * 1024];
     assert_problem(&raw(&app, Method::POST, "/chaos/hang", &json, big).await, 413);
 

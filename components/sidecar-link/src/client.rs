@@ -57,7 +57,24 @@ struct Link {
     token: String,
 }
 
-fn link() -> Result<Link, CallError> {
+/// This instance's link (this request's), read by its first call. Every
+/// `variables::get` makes Spin 4.0.2 resolve the variable through its
+/// providers (a `block_in_place` hand-off of the worker thread each time):
+/// ~100 µs of the host's CPU per variable, so `GET /` (two calls) paid
+/// four reads where two do (issue #17).
+static LINK: OnceLock<Link> = OnceLock::new();
+
+/// The link, read once per instance.
+fn link() -> Result<&'static Link, CallError> {
+    if let Some(link) = LINK.get() {
+        return Ok(link);
+    }
+    let link = read_link()?;
+    Ok(LINK.get_or_init(|| link))
+}
+
+/// Reads the link from the component variables.
+fn read_link() -> Result<Link, CallError> {
     let var = |name: &str| {
         spin_sdk::variables::get(name).map_err(|e| {
             CallError::Unavailable(format!(
@@ -109,7 +126,7 @@ fn try_call<P: Serialize, R: DeserializeOwned>(
 ) -> Result<R, CallError> {
     let link = link()?;
     let body = serde_json::to_vec(params).map_err(|e| CallError::Other(format!("encoding parameters: {e}")))?;
-    let (status, answer) = post(&link, &format!("/v1/{interface}/{function}"), &body, hold_ms)?;
+    let (status, answer) = post(link, &format!("/v1/{interface}/{function}"), &body, hold_ms)?;
     let name = format!("{interface}.{function}");
     match status {
         200 => serde_json::from_slice(&answer)
