@@ -14,6 +14,7 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use crate::host::{AllowedHost, HostState, OutboundPolicy, SidecarImports, Variables};
 use crate::manifest::{AppManifest, ComponentSpec, ManifestError, RouteMatch, Router};
 use crate::revisions::ComponentSlot;
+use crate::server::warm::WarmPool;
 use chaoslab_compose::{self as compose, ComposeError, Plug};
 
 /// Why an app could not be loaded.
@@ -106,6 +107,9 @@ pub struct ComponentHost {
     pub outbound: OutboundPolicy,
     /// Its `[component.<id>.variables]`.
     pub variables: Variables,
+    /// It declared `tool.chaoslab.stateless`: its instances may be reused
+    /// (`--instance-reuse`).
+    pub stateless: bool,
 }
 
 /// One compiled revision of a component and what each of its requests gets.
@@ -118,6 +122,8 @@ pub struct LoadedComponent<S: 'static> {
     pub host: Arc<ComponentHost>,
     /// Size of the compiled code in memory (what keeping the revision costs).
     pub code_bytes: usize,
+    /// Instances kept between requests (`--instance-reuse`); empty otherwise.
+    pub warm: WarmPool<S>,
 }
 
 /// Compiles a component's bytes as the manifest declares it: composed with
@@ -239,7 +245,7 @@ fn component_host<S: SidecarImports>(
     if let Some(origin) = link.sidecar_origin() {
         outbound = outbound.with_sidecar(origin.clone());
     }
-    Ok(ComponentHost { env, outbound, variables: Arc::new(spec.variables.clone()) })
+    Ok(ComponentHost { env, outbound, variables: Arc::new(spec.variables.clone()), stateless: spec.stateless })
 }
 
 impl<S: SidecarImports> Compiler<S> {
@@ -269,7 +275,7 @@ impl<S: SidecarImports> Compiler<S> {
         let pre = ProxyPre::new(instance_pre).map_err(CompileError::NotHttp)?;
         let code = component.image_range();
         let code_bytes = (code.end as usize).saturating_sub(code.start as usize);
-        Ok(LoadedComponent { id: spec.id.clone(), pre, host, code_bytes })
+        Ok(LoadedComponent { id: spec.id.clone(), pre, host, code_bytes, warm: WarmPool::new() })
     }
 }
 

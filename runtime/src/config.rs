@@ -136,6 +136,23 @@ pub enum ConfigError {
     /// The sidecar URL is not plain HTTP.
     #[error("--sidecar-url must be an http:// URL (the sidecar listens on loopback), got {0:?}")]
     SidecarUrlNotHttp(String),
+    /// Instance reuse with the loopback bridge, which keeps per-request state.
+    #[error(
+        "--instance-reuse needs --link inprocess: the sidecar-link bridge composed in with --link loopback keeps \
+         state of one request (its deadline for sidecar calls) in the instance, as Spin's fresh instances allow"
+    )]
+    ReuseNeedsInprocess,
+}
+
+impl UpArgs {
+    /// Checks the combinations clap cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.link.validate()?;
+        if self.limits.instance_reuse > 1 && self.link.mode == LinkMode::Loopback {
+            return Err(ConfigError::ReuseNeedsInprocess);
+        }
+        Ok(())
+    }
 }
 
 impl LinkArgs {
@@ -164,6 +181,15 @@ pub struct LimitArgs {
     #[arg(long, env = "CHAOSLAB_MAX_CONCURRENT", default_value_t = 512,
           value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_concurrent: u32,
+
+    /// Most requests one instance of a component serves, in sequence. 1 (the
+    /// default, Spin's semantics): a fresh instance for every request. Above
+    /// 1, only components that declare `[component.<id>.tool.chaoslab]
+    /// stateless = true` reuse instances (a trap, a timeout or a memory
+    /// grown past 16 MiB retires one); `--link inprocess` only.
+    #[arg(long, env = "CHAOSLAB_INSTANCE_REUSE", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub instance_reuse: u32,
 
     /// Largest linear memory of one component instance, in MiB.
     #[arg(long, env = "CHAOSLAB_MAX_MEMORY_MB", default_value_t = 128,

@@ -12,7 +12,11 @@
 //!   sending the next proves both bodies stream), and its method, path with
 //!   query and `x-*` headers as `echo-method`, `echo-path-with-query` and
 //!   `echo-x-*` headers;
-//! - `/bytes?n=N` answers N bytes of [`pattern`], in chunks.
+//! - `/bytes?n=N` answers N bytes of [`pattern`], in chunks;
+//! - `/count` answers how many requests this instance has served, itself
+//!   included (1 in a fresh instance: what `--instance-reuse` tests read);
+//! - `/grow?mb=N` grows its linear memory by N MiB, kept until the instance
+//!   ends.
 //!
 //! The route is `/test/...`; Spin passes the rest of the path in the
 //! `spin-path-info` header.
@@ -28,12 +32,21 @@
 #![allow(unsafe_code)]
 
 use chaoslab_world::wire::store;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use futures::{SinkExt, StreamExt};
 use spin_sdk::http::{Fields, IncomingRequest, OutgoingResponse, Request, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// Size of the chunks `/bytes` writes.
 const CHUNK: usize = 64 * 1024;
+
+/// Requests this instance has served (`/count`).
+static SERVED: AtomicU64 = AtomicU64::new(0);
+
+/// Memory `/grow` keeps for the rest of the instance's life.
+static GROWN: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -44,6 +57,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     };
     let number = |name: &str| param(name).parse::<u64>().unwrap_or(0);
     let path_info = header(&req, "spin-path-info");
+    let served = SERVED.fetch_add(1, Ordering::SeqCst) + 1;
     match path_info.as_str() {
         "" | "/" => text(out, 500, "this build fails GET /").await,
         "/health" => match store::ping() {
@@ -82,6 +96,12 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
                     return;
                 }
             }
+        }
+        "/count" => text(out, 200, &served.to_string()).await,
+        "/grow" => {
+            let mb = number("mb") as usize;
+            GROWN.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(vec![1u8; mb << 20]);
+            text(out, 200, &format!("grew {mb} MiB")).await;
         }
         other => text(out, 404, &format!("no test route {other}")).await,
     }

@@ -14,6 +14,7 @@ use chaoslab_runtime::host::{AllowedHost, SidecarCtx, SidecarImports, ThroughBri
 use chaoslab_runtime::manifest::{self, AppManifest};
 use chaoslab_runtime::revisions::{self, ControlAuth, Revisions, api::ControlState, gate};
 use chaoslab_runtime::server::guest::GuestRunner;
+use chaoslab_runtime::server::warm;
 use chaoslab_runtime::server::{self, Drained, Handler, RequestLimits};
 use chaoslab_sidecar::rpc::{self, LinkState, RpcLimits};
 use chaoslab_sidecar::{Running, Secret};
@@ -25,7 +26,7 @@ use super::build::spin_variable;
 pub fn run(args: UpArgs) -> anyhow::Result<()> {
     // Everything that can be wrong with the configuration fails here, before
     // any process starts or any port is bound.
-    args.link.validate()?;
+    args.validate()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("chaoslab")
@@ -152,14 +153,28 @@ async fn serve_app<S: SidecarImports>(
     };
     let settings = EngineSettings {
         // Requests in flight, the revisions' gates beside them, and headroom.
-        max_instances: args.limits.max_concurrent.saturating_add(gate::CONCURRENT_GATES).saturating_add(16),
+        max_instances: args
+            .limits
+            .max_concurrent
+            .saturating_add(gate::CONCURRENT_GATES)
+            .saturating_add(16)
+            .saturating_add(if args.limits.instance_reuse > 1 { warm::MAX_WARM_INSTANCES as u32 } else { 0 }),
         max_memory_bytes: limits.max_memory_bytes,
         cache_dir,
     };
     let engine = engine::build(&settings).map_err(|e| anyhow::anyhow!("{e:#}")).context("configuring wasmtime")?;
     let _ticker = EpochTicker::start(&engine);
     let app = Arc::new(App::load(&engine, manifest, &link)?);
-    let runner = Arc::new(GuestRunner::new(engine, link, limits.max_memory_bytes));
+    let runner = Arc::new(GuestRunner::new(engine, link, limits.max_memory_bytes, args.limits.instance_reuse));
+    if args.limits.instance_reuse > 1 {
+        for (id, component) in &manifest.components {
+            if component.stateless {
+                eprintln!("component {id}: instances reused for up to {} requests", args.limits.instance_reuse);
+            } else {
+                eprintln!("component {id}: a fresh instance per request (it does not declare tool.chaoslab.stateless)");
+            }
+        }
+    }
     let settings =
         revisions::Settings { keep: args.revisions.keep_revisions as usize, request_timeout: limits.timeout };
     let revisions = Arc::new(Revisions::new(app.clone(), runner.clone(), settings));

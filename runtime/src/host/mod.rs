@@ -5,6 +5,7 @@
 //!   [`SidecarView`] and `add_to_linker`, the shape of wasmtime's WASI crates.
 //! - [`outbound`]: which hosts a component's `wasi:http` requests may reach.
 //! - [`deadline`]: the request's time budget, extended by chaos holds.
+//! - [`limits`]: the instance's memory cap and high-water mark.
 //! - [`variables`]: `fermyon:spin/variables`, the component's variables.
 //! - `sidecar_client`: pooled keep-alive connections for the loopback link.
 //!
@@ -15,6 +16,7 @@
 //! over loopback HTTP.
 
 pub mod deadline;
+pub mod limits;
 pub mod outbound;
 pub mod sidecar;
 mod sidecar_client;
@@ -23,11 +25,11 @@ pub mod variables;
 use std::sync::Arc;
 
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 pub use deadline::RequestDeadline;
+pub use limits::Limits;
 pub use outbound::{AllowedHost, OutboundPolicy};
 pub use sidecar::{SidecarCtx, SidecarView};
 pub use variables::Variables;
@@ -102,8 +104,8 @@ pub struct HostState<S> {
     variables: Variables,
     /// This request's deadline (chaos holds extend it).
     pub(crate) deadline: Arc<RequestDeadline>,
-    /// Memory and instance limits of this request.
-    pub(crate) limits: StoreLimits,
+    /// Memory and instance limits of the instance, and its memory peak.
+    pub(crate) limits: Limits,
 }
 
 impl<S: SidecarImports> HostState<S> {
@@ -124,8 +126,20 @@ impl<S: SidecarImports> HostState<S> {
             sidecar,
             variables,
             deadline,
-            limits: StoreLimitsBuilder::new().memory_size(max_memory).trap_on_grow_failure(false).build(),
+            limits: Limits::new(max_memory),
         }
+    }
+
+    /// Readies a reused instance's state for its next request: that
+    /// request's deadline, for the guest and for its outbound calls.
+    pub fn next_request(&mut self, outbound: &OutboundPolicy, deadline: Arc<RequestDeadline>) {
+        self.outbound = outbound.for_request(deadline.clone());
+        self.deadline = deadline;
+    }
+
+    /// The largest linear memory the instance grew to, in bytes.
+    pub fn peak_memory_bytes(&self) -> usize {
+        self.limits.peak_memory_bytes()
     }
 
     /// Links WASI CLI, WASI HTTP, Spin variables, and what `S` links of

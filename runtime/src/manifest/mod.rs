@@ -47,6 +47,8 @@ pub struct ComponentSpec {
     pub dependencies_inherit_configuration: bool,
     /// The build step from spin.toml, if any.
     pub build: Option<model::Build>,
+    /// `tool.chaoslab.stateless`: it may serve requests from a reused instance.
+    pub stateless: bool,
 }
 
 /// Why a manifest cannot be served. Each message names the file and field.
@@ -143,6 +145,7 @@ pub fn parse(path: &Path, text: &str, variable: impl Fn(&str) -> Option<String>)
                 dependencies,
                 dependencies_inherit_configuration: component.dependencies_inherit_configuration,
                 build: component.build.clone(),
+                stateless: component.tool.chaoslab.stateless,
             },
         );
     }

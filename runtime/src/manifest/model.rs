@@ -122,6 +122,33 @@ pub struct Component {
     /// `[component.<id>.dependencies]`: imports plugged by other components.
     #[serde(default)]
     pub dependencies: BTreeMap<String, Dependency>,
+    /// `[component.<id>.tool.<name>]`: settings of tools other than Spin,
+    /// which Spin ignores; chaoslab reads its own, `tool.chaoslab`.
+    #[serde(default)]
+    pub tool: Tools,
+}
+
+/// `[component.<id>.tool]`: chaoslab's table, typed and checked; any other
+/// tool's table is kept as Spin keeps it, unread.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Tools {
+    /// `[component.<id>.tool.chaoslab]`.
+    #[serde(default)]
+    pub chaoslab: ChaoslabTool,
+    /// Other tools' tables.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, toml::Value>,
+}
+
+/// `[component.<id>.tool.chaoslab]`: what the component declares to chaoslab.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChaoslabTool {
+    /// The component keeps no state of one request for the next, so one
+    /// instance may serve several requests in sequence when `chaoslab up`
+    /// runs with `--instance-reuse N` (not Spin's semantics; off by default).
+    #[serde(default)]
+    pub stateless: bool,
 }
 
 /// `[component.<id>.build]`.

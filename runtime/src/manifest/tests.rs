@@ -129,3 +129,13 @@ fn missing_source_names_the_field_and_the_build_command() {
         "/app/spin.toml: [component.api] source: /app/api.wasm does not exist; build it with `cargo build` (or `chaoslab build`)"
     );
 }
+
+#[test]
+fn a_component_declares_itself_stateless_in_chaoslabs_tool_table() {
+    let app =
+        parse_ok(&with_api("[component.api.tool.chaoslab]\nstateless = true\n[component.api.tool.other]\nx = 1\n"));
+    assert!(app.components["api"].stateless);
+    assert!(!parse_ok(&with_api("")).components["api"].stateless, "not declared: not stateless");
+    let err = parse_err(&with_api("[component.api.tool.chaoslab]\nstatless = true\n"));
+    assert!(err.contains("unknown field `statless`"), "{err}");
+}

@@ -1,6 +1,9 @@
 //! [`GuestRunner`]: runs one request through a component in a fresh `Store`
-//! under a deadline. Shared by the request handler and by the revisions'
-//! health gate, so a readiness request runs exactly as a client's would.
+//! under a deadline — or, with `--instance-reuse N` and a component that
+//! declared itself stateless, through a warm instance that served fewer
+//! than `N` requests ([`crate::server::warm`]). Shared by the request
+//! handler and by the revisions' health gate, so a readiness request runs
+//! exactly as a client's would.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +22,7 @@ use tracing::Instrument;
 use crate::app::LoadedComponent;
 use crate::host::{HostState, RequestDeadline, SidecarImports};
 use crate::manifest::RouteMatch;
+use crate::server::warm::{RETIRE_MEMORY_BYTES, Warm};
 
 /// Why a guest did not produce a response.
 #[derive(Debug)]
@@ -43,12 +47,21 @@ pub struct GuestRunner<S: 'static> {
     sidecar: S,
     /// Largest linear memory one instance may grow to.
     max_memory_bytes: usize,
+    /// Most requests one instance of a stateless component serves
+    /// (`--instance-reuse`); 1: a fresh instance for every request.
+    instance_reuse: u32,
 }
 
 impl<S: SidecarImports> GuestRunner<S> {
-    /// A runner for components compiled with `engine`.
-    pub fn new(engine: Engine, sidecar: S, max_memory_bytes: usize) -> Self {
-        Self { engine, sidecar, max_memory_bytes }
+    /// A runner for components compiled with `engine`; instances of
+    /// stateless components serve up to `instance_reuse` requests.
+    pub fn new(engine: Engine, sidecar: S, max_memory_bytes: usize, instance_reuse: u32) -> Self {
+        Self { engine, sidecar, max_memory_bytes, instance_reuse: instance_reuse.max(1) }
+    }
+
+    /// How many requests one instance of `component` may serve.
+    fn reuse_limit(&self, component: &LoadedComponent<S>) -> u32 {
+        if component.host.stateless { self.instance_reuse } else { 1 }
     }
 
     /// A fresh store for one instance of `component`, interrupted at each
@@ -101,22 +114,44 @@ impl<S: SidecarImports> GuestRunner<S> {
         K: Send + 'static,
     {
         let deadline = Arc::new(RequestDeadline::new(timeout));
-        let mut store = self.store(component, deadline.clone());
+        let reuse = self.reuse_limit(component);
+        let warm = if reuse > 1 { component.warm.take() } else { None };
+        let (mut store, warm_proxy, served) = match warm {
+            Some(mut warm) => {
+                warm.store.data_mut().next_request(&component.host.outbound, deadline.clone());
+                warm.store.set_epoch_deadline(1);
+                (warm.store, Some(warm.proxy), warm.served)
+            }
+            None => (self.store(component, deadline.clone()), None, 0),
+        };
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req).map_err(GuestFailure::Trap)?;
         let outparam = store.data_mut().http().new_response_outparam(sender).map_err(GuestFailure::Trap)?;
-        let pre = component.pre.clone();
+        let component = component.clone();
         let task = tokio::spawn(
             async move {
                 let _keep = keep;
+                let served = served + 1;
                 deadline
                     .run(async move {
-                        let proxy = pre.instantiate_async(&mut store).await.map_err(GuestFailure::Instantiate)?;
+                        let proxy = match warm_proxy {
+                            Some(proxy) => proxy,
+                            None => {
+                                component.pre.instantiate_async(&mut store).await.map_err(GuestFailure::Instantiate)?
+                            }
+                        };
                         proxy
                             .wasi_http_incoming_handler()
                             .call_handle(&mut store, incoming, outparam)
                             .await
-                            .map_err(GuestFailure::Trap)
+                            .map_err(GuestFailure::Trap)?;
+                        // Only an instance that answered cleanly, in time,
+                        // within its request count and memory, serves again;
+                        // any other is dropped here with its store.
+                        if served < reuse && store.data().peak_memory_bytes() <= RETIRE_MEMORY_BYTES {
+                            component.warm.keep(Warm { store, proxy, served });
+                        }
+                        Ok(())
                     })
                     .await
             }

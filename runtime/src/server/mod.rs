@@ -2,17 +2,20 @@
 //! graceful shutdown) serving the [`Handler`].
 //!
 //! - [`handler`]: one request: the control API, or a component's revision.
-//! - [`guest`]: a request through a fresh instance, under a deadline
-//!   (shared with the revisions' health gate).
+//! - [`guest`]: a request through a fresh instance (or a warm one with
+//!   `--instance-reuse`), under a deadline (shared with the revisions'
+//!   health gate).
 //! - [`problem`]: the runtime's own problem+json answers.
 //! - [`request_body`]: a chunked request body streamed to the guest, capped.
 //! - [`telemetry`]: the server span and metrics of each request.
+//! - [`warm`]: the instances kept between requests with `--instance-reuse`.
 
 pub mod guest;
 pub mod handler;
 pub mod problem;
 pub mod request_body;
 pub mod telemetry;
+pub mod warm;
 
 use std::future::Future;
 use std::sync::Arc;
