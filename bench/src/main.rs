@@ -12,12 +12,15 @@
 //! p99, errors, server CPU time per request (all of a target's processes),
 //! the ratios to the baseline, the cost of the bridge hop and of the layer,
 //! and with `--histogram` each run's latency distribution ([`report`]).
-//! Then the revisions benchmark ([`revisions`]): deploy call to `active`
+//! With `--instance-reuse 1000` as a further in-process target. Then the
+//! cold start ([`coldstart`]): exec to the first `200`, with an empty and a
+//! warm compiled-code cache. Then the revisions benchmark ([`revisions`]): deploy call to `active`
 //! for the api component, and `GET /` throughput while revisions compile
 //! beside it. Not part of the test gate.
 //!
-//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health] [--histogram] [--suites comparison,revisions]`
+//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health] [--histogram] [--suites comparison,coldstart,revisions]`
 
+mod coldstart;
 mod report;
 mod revisions;
 mod wire;
@@ -49,8 +52,9 @@ struct Args {
     /// Also print each run's latency histogram.
     #[arg(long)]
     histogram: bool,
-    /// What to run: `comparison` (chaoslab vs the baseline), `revisions`.
-    #[arg(long, value_delimiter = ',', default_values_t = ["comparison".to_owned(), "revisions".to_owned()])]
+    /// What to run: `comparison` (chaoslab vs the baseline), `coldstart`,
+    /// `revisions`.
+    #[arg(long, value_delimiter = ',', default_values_t = ["comparison".to_owned(), "coldstart".to_owned(), "revisions".to_owned()])]
     suites: Vec<String>,
 }
 
@@ -71,11 +75,15 @@ fn humantime_secs(s: &str) -> Result<Duration, String> {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if let Some(unknown) = args.suites.iter().find(|s| !matches!(s.as_str(), "comparison" | "revisions")) {
-        bail!("--suites: unknown suite {unknown:?} (comparison, revisions)");
+    if let Some(unknown) = args.suites.iter().find(|s| !matches!(s.as_str(), "comparison" | "coldstart" | "revisions"))
+    {
+        bail!("--suites: unknown suite {unknown:?} (comparison, coldstart, revisions)");
     }
     if args.suites.iter().any(|s| s == "comparison") {
         comparison(&args)?;
+    }
+    if args.suites.iter().any(|s| s == "coldstart") {
+        coldstart::run()?;
     }
     if args.suites.iter().any(|s| s == "revisions") {
         // The lower connection count: compilation competes for the same cores.
@@ -91,6 +99,7 @@ fn comparison(args: &Args) -> anyhow::Result<()> {
     let redis = RedisServer::start();
     let app = || Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url());
     let chaoslab = app().start();
+    let reuse = app().args(["--instance-reuse", "1000"]).start();
     let loopback = app().link(Link::Loopback).start();
     let unwrapped = Chaoslab::builder()
         .manifest(artifacts::workspace_root().join("bench/unwrapped.spin.toml"))
@@ -112,6 +121,7 @@ fn comparison(args: &Args) -> anyhow::Result<()> {
     let mut targets = vec![
         Target { name: report::BASELINE, url: baseline_url, pids: vec![baseline.id()] },
         Target { name: report::IN_PROCESS, url: chaoslab.url(""), pids: chaoslab.pids() },
+        Target { name: report::REUSE, url: reuse.url(""), pids: reuse.pids() },
         Target { name: report::LOOPBACK, url: loopback.url(""), pids: loopback.pids() },
         Target { name: report::UNWRAPPED, url: unwrapped.url(""), pids: unwrapped.pids() },
         Target { name: report::PYTHON, url: python.url(""), pids: python.pids() },

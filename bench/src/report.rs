@@ -10,6 +10,8 @@ use crate::wrk::{self, LoadResult};
 pub const BASELINE: &str = "baseline";
 /// `chaoslab up`, in-process link: spin.toml, the api wrapped in the chaos layer.
 pub const IN_PROCESS: &str = "in-process";
+/// `chaoslab up --instance-reuse 1000`, in-process: warm instances.
+pub const REUSE: &str = "in-process reuse";
 /// `chaoslab up --link loopback` beside `chaoslab-sidecar`.
 pub const LOOPBACK: &str = "loopback";
 /// `chaoslab up`, in-process, the api alone (no layer).
@@ -70,9 +72,9 @@ fn find<'a>(rows: &'a [Row], path: &str, connections: u32, target: &str) -> Opti
 /// another host).
 fn ratios(rows: &[Row]) {
     println!(
-        "\n| path | conns | req/s in-process/baseline | req/s loopback/baseline | req/s spin/baseline | Wasm overhead (CPU/req) | bridge hop (CPU/req) | bridge hop (p50) | p99 spin/loopback |"
+        "\n| path | conns | req/s in-process/baseline | req/s reuse/baseline | req/s loopback/baseline | req/s spin/baseline | p99 in-process/baseline | Wasm overhead (CPU/req) | bridge hop (CPU/req) | bridge hop (p50) | p99 spin/loopback |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (path, connections) in groups(rows) {
         let find = |target| find(rows, path, connections, target);
         let (Some(base), Some(inproc), Some(loopback), Some(unwrapped)) =
@@ -83,10 +85,12 @@ fn ratios(rows: &[Row]) {
         let spin = find(SPIN);
         let or_dash = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
         println!(
-            "| {path} | {connections} | {:.2} | {:.2} | {} | {:+.1} µs | {:+.1} µs | {:+.0} µs | {} |",
+            "| {path} | {connections} | {:.2} | {} | {:.2} | {} | {:.2} | {:+.1} µs | {:+.1} µs | {:+.0} µs | {} |",
             inproc.load.rps / base.load.rps,
+            or_dash(find(REUSE).map(|r| format!("{:.2}", r.load.rps / base.load.rps))),
             loopback.load.rps / base.load.rps,
             or_dash(spin.map(|s| format!("{:.2}", s.load.rps / base.load.rps))),
+            inproc.load.p99_us / base.load.p99_us,
             unwrapped.cpu_us_per_req - base.cpu_us_per_req,
             loopback.cpu_us_per_req - inproc.cpu_us_per_req,
             loopback.load.p50_us - inproc.load.p50_us,
