@@ -15,7 +15,8 @@
 //! request — `chaoslab up` always, Spin 4.0.2 for every WASIp2 component (its
 //! `--max-instance-reuse-count` "has no effect for WASIp2 components"). A
 //! host that reused instances would carry a spent budget into the next
-//! request: [`Budget`] is the state to reset per request then.
+//! request: [`Budget`] is the state to reset per request then. That is why
+//! `chaoslab up --instance-reuse` refuses `--link loopback`.
 
 use std::sync::{Mutex, PoisonError};
 
