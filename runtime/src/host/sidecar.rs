@@ -90,16 +90,25 @@ impl chaos::Host for SidecarView<'_> {
         self.ctx.services.authorize(&bearer).mirror()
     }
 
-    async fn start(&mut self, fault: chaos::Fault, duration_seconds: u32) -> Result<chaos::Experiment, chaos::Error> {
-        self.ctx.services.start(fault.mirror(), duration_seconds).mirror()
+    async fn start(
+        &mut self,
+        fault: chaos::Fault,
+        duration_seconds: u32,
+        scope: chaos::Scope,
+    ) -> Result<chaos::Experiment, chaos::Error> {
+        self.ctx.services.start(fault.mirror(), duration_seconds, scope.mirror()).await.mirror()
     }
 
     async fn stop(&mut self, id: String) -> Result<chaos::Experiment, chaos::Error> {
-        self.ctx.services.stop(&id).mirror()
+        self.ctx.services.stop(&id).await.mirror()
     }
 
     async fn stop_all(&mut self) -> Result<Vec<chaos::Experiment>, chaos::Error> {
-        self.ctx.services.stop_all().mirror()
+        self.ctx.services.stop_all().await.mirror()
+    }
+
+    async fn status_all(&mut self) -> Result<chaos::ClusterStatus, chaos::Error> {
+        self.ctx.services.status_all().await.mirror()
     }
 
     async fn status(&mut self) -> Result<chaos::ChaosStatus, chaos::Error> {
@@ -161,10 +170,11 @@ mod tests {
             token: Some(Secret::new("tok", 1).unwrap()),
             seed: 1,
             limits: Limits::default(),
+            replica: "replica-under-test".into(),
         };
         let chaos = ChaosEngine::new(config, Arc::new(SystemClock));
         let redis = RedisStore::connect(&RedisArgs::for_url(redis_url)).await.unwrap().with_chaos(chaos.clone());
-        SidecarCtx::new(Services { redis, chaos, replica: "replica-under-test".into() })
+        SidecarCtx::new(Services::new(redis, chaos, Default::default()).unwrap())
     }
 
     #[tokio::test]

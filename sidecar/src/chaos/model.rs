@@ -9,8 +9,8 @@ use std::time::Duration;
 use chaoslab_world::wire::chaos as wit;
 
 pub use wit::{
-    ChaosStatus as Status, Decision, EndReason, ErrorsSpec, Experiment, Fault, InvalidField, LatencySpec, LoadReport,
-    LoadSpec, RedisMode, RedisSpec,
+    ChaosStatus as Status, ClusterStatus, Decision, EndReason, ErrorsSpec, Experiment, Fault, InvalidField,
+    LatencySpec, LoadReport, LoadSpec, RedisMode, RedisSpec, ReplicaView, Scope,
 };
 
 /// The path of the platform's health probe. `latency` and `errors` faults
@@ -34,6 +34,16 @@ impl FaultKind for Fault {
             Fault::Errors(_) => "errors",
             Fault::Redis(_) => "redis",
         }
+    }
+}
+
+/// `replica`, `all`, `count` or `percent`, for logs.
+pub fn scope_name(scope: &Scope) -> &'static str {
+    match scope {
+        Scope::Replica => "replica",
+        Scope::All => "all",
+        Scope::Count(_) => "count",
+        Scope::Percent(_) => "percent",
     }
 }
 
@@ -79,6 +89,10 @@ pub enum ChaosError {
     /// Chaos is off.
     #[error("chaos is disabled on this replica")]
     Disabled,
+    /// A call that needs the replicas' Redis could not reach it; nothing
+    /// was applied. The reason is safe to show (no credentials).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<ChaosError> for wit::Error {
@@ -89,6 +103,7 @@ impl From<ChaosError> for wit::Error {
             ChaosError::Conflict(m) => Self::Conflict(m),
             ChaosError::NotFound(id) => Self::NotFound(id),
             ChaosError::Disabled => Self::Disabled,
+            ChaosError::Unavailable(m) => Self::Unavailable(m),
         }
     }
 }

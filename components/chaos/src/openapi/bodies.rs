@@ -6,6 +6,7 @@ use chaoslab_world::wire::chaos::ChaosLimits;
 use serde_json::{Map, Value, json};
 
 use crate::body::{MODES, default_duration, default_workers, defaults};
+use crate::scope::SCOPES;
 
 /// Largest `ms`, `jitter_ms` and `latency_ms` (fixed by the engine).
 const MAX_LATENCY_MS: u32 = 60_000;
@@ -64,8 +65,32 @@ fn delay(default: u32, description: &str) -> Value {
     int(0, MAX_LATENCY_MS, default, &format!("{description}, milliseconds, 0..{MAX_LATENCY_MS}."))
 }
 
-/// An object schema of `properties` with no other member.
-fn object(description: &str, properties: Value) -> Map<String, Value> {
+/// The scope fields every body shares.
+fn scope_fields(properties: &mut Value) {
+    properties["scope"] = json!({
+        "type": "string", "enum": SCOPES, "default": "replica",
+        "description": "Which replicas the experiment reaches: `replica` (this one, the one the ingress picked; \
+            needs no Redis) or `all` (every live replica and those starting while it runs, coordinated through \
+            Redis: 503 when Redis cannot be reached, nothing applied). `replicas` or `replicas_percent` imply `all`.",
+    });
+    // No `maximum`: the bound is the number of replicas live at the start
+    // (at most 1000), which no document can know.
+    properties["replicas"] = json!({
+        "type": "integer", "minimum": 1,
+        "description": "Reach only this many of the live replicas, picked with the engine's seeded RNG (their \
+            names are in the answer's `replicas`); 1 to the number of replicas live now (at most 1000), more is \
+            a 422.",
+    });
+    properties["replicas_percent"] = json!({
+        "type": "integer", "minimum": 1, "maximum": 100,
+        "description": "Reach this share of the live replicas (rounded up, at least one), picked with the \
+            engine's seeded RNG. Not with `replicas`.",
+    });
+}
+
+/// An object schema of `properties` (plus the scope fields) with no other member.
+fn object(description: &str, mut properties: Value) -> Map<String, Value> {
+    scope_fields(&mut properties);
     let value = json!({
         "type": "object", "additionalProperties": false, "description": description, "properties": properties,
     });
