@@ -262,8 +262,10 @@ async fn the_redis_key_count_is_the_same_after_1000_experiments_as_after_10(
                 _ => r#"{"scope":"all","duration_seconds":1}"#,
             };
             let started = a.start_experiment(kind, body).await;
-            let on = if n % 2 == 0 { &a } else { &b };
-            let resp = on.chaos(Method::DELETE, &format!("/chaos/{}", started["id"].as_str().unwrap()), "").await;
+            // Stopped where it started: a stop from another replica reaches
+            // the starter by an announcement, and the next start of the kind
+            // must not race it (stops from any replica are tested above).
+            let resp = a.chaos(Method::DELETE, &format!("/chaos/{}", started["id"].as_str().unwrap()), "").await;
             assert_eq!(resp.status, 200, "stop {n} ({kind}): {}", resp.text());
         }
     };
@@ -276,4 +278,52 @@ async fn the_redis_key_count_is_the_same_after_1000_experiments_as_after_10(
     assert_eq!(after_10, after_1000, "{:?}", redis.command(&["KEYS", "chaoslab:chaos:*"]));
     // The id counter, the replica index, one heartbeat per replica; no experiment is left.
     assert_eq!(after_1000, 4, "{:?}", redis.command(&["KEYS", "chaoslab:chaos:*"]));
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_subset_reaches_only_the_replicas_picked_and_names_them(
+    #[values(Link::InProcess, Link::Loopback)] link: Link,
+) {
+    let redis = RedisServer::start();
+    let (a, b, c) = (replica(&redis, link), replica(&redis, link), replica(&redis, link));
+    let apps = [(name(&a).await, &a), (name(&b).await, &b), (name(&c).await, &c)];
+    wait_for_replicas(&a, &apps.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()).await;
+
+    let too_many = a.chaos(Method::POST, "/chaos/errors", r#"{"replicas":4,"duration_seconds":30}"#).await;
+    assert_eq!(too_many.status, 422, "{}", too_many.text());
+    assert_eq!(too_many.json()["errors"][0]["field"], "replicas");
+
+    for (body, picked) in [
+        (r#"{"status":418,"replicas":2,"duration_seconds":30}"#, 2),
+        (
+            r#"{"status":418,"replicas_percent":34,"duration_seconds":30}"#,
+            2, // 34 % of 3, rounded up
+        ),
+    ] {
+        let started = a.start_experiment("errors", body).await;
+        let id = started["id"].as_str().unwrap().to_owned();
+        let names: Vec<&str> = started["replicas"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        assert_eq!(names.len(), picked, "{started}");
+        assert_eq!(started["scope"], "all");
+        for (name, app) in &apps {
+            if names.contains(&name.as_str()) {
+                applies(app, &id, true, name).await;
+                assert_eq!(app.get("/").await.status, 418, "{name} was picked");
+            }
+        }
+        tokio::time::sleep(APPLY_WITHIN).await;
+        for (name, app) in &apps {
+            if !names.contains(&name.as_str()) {
+                assert!(!active(app).await.contains(&id), "{name} was not picked");
+                assert_ne!(app.get("/").await.status, 418, "{name} was not picked");
+            }
+        }
+        // Stopped from a replica it may not run on: gone everywhere.
+        let stopped = c.chaos(Method::DELETE, &format!("/chaos/{id}"), "").await;
+        assert_eq!(stopped.status, 200, "{}", stopped.text());
+        for (name, app) in &apps {
+            applies(app, &id, false, name).await;
+        }
+    }
 }
