@@ -6,10 +6,11 @@
 //! refuses `scope: "all"` with 503 while replica-scoped experiments work;
 //! the coordination's keys do not grow with the experiments run.
 //!
-//! The Spin mode is left out: under `spin up` the engine and its
-//! coordination are the same `chaoslab-sidecar` as in the loopback mode,
-//! reached through the same bridge, and three Spin runtimes would triple
-//! this file's time without exercising anything the loopback mode does not.
+//! The Spin mode (three real `spin up`, each beside its `chaoslab-sidecar`)
+//! runs the first test only: there the engine and its coordination are the
+//! same `chaoslab-sidecar` as in the loopback mode, reached through the same
+//! bridge, so the others would multiply this file's time without exercising
+//! anything the loopback mode does not.
 
 use std::time::{Duration, Instant};
 
@@ -105,7 +106,7 @@ async fn wait_for_replicas(app: &Chaoslab, names: &[&str]) {
 #[rstest]
 #[tokio::test]
 async fn a_scope_all_experiment_reaches_every_replica_and_a_stop_on_any_ends_it_everywhere(
-    #[values(Link::InProcess, Link::Loopback)] link: Link,
+    #[values(Link::InProcess, Link::Loopback, Link::Spin)] link: Link,
 ) {
     let redis = RedisServer::start();
     let (a, b, c) = (replica(&redis, link), replica(&redis, link), replica(&redis, link));
