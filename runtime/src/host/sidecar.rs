@@ -186,7 +186,7 @@ mod tests {
         assert_eq!(view.incr("n".into(), 2).await, Ok(2));
         assert!(view.ping().await.is_ok());
         let fail = chaos::RedisSpec { mode: chaos::RedisMode::Fail, latency_ms: 0, percent: 100 };
-        view.start(chaos::Fault::Redis(fail), 60).await.unwrap();
+        view.start(chaos::Fault::Redis(fail), 60, chaos::Scope::Replica).await.unwrap();
         let err = view.incr("n".into(), 1).await.unwrap_err();
         assert!(matches!(&err, store::Error::Unavailable(m) if m.contains("exp-1")), "{err:?}");
     }
@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(view.authorize("tok".into()).await, Ok(true));
         assert_eq!(view.authorize("nope".into()).await, Ok(false));
         let spec = chaos::ErrorsSpec { status: 503, percent: 100, routes: None, methods: Some(vec!["GET".into()]) };
-        let exp = view.start(chaos::Fault::Errors(spec), 60).await.unwrap();
+        let exp = view.start(chaos::Fault::Errors(spec), 60, chaos::Scope::Replica).await.unwrap();
         assert_eq!(exp.id, "exp-1");
         assert_eq!(view.decide("/".into(), "GET".into()).await.fail_status, Some(503));
         assert_eq!(view.decide("/".into(), "PUT".into()).await.fail_status, None);
@@ -213,6 +213,7 @@ mod tests {
                     methods: None,
                 }),
                 60,
+                chaos::Scope::Replica,
             )
             .await;
         assert!(matches!(invalid, Err(chaos::Error::Invalid(f)) if f[0].field == "percent"));
@@ -227,11 +228,11 @@ mod tests {
         let deadline = RequestDeadline::new(Duration::from_millis(100));
         let before = deadline.at();
         let mut view = SidecarView::new(&ctx, &deadline);
-        view.start(chaos::Fault::Hang, 60).await.unwrap();
+        view.start(chaos::Fault::Hang, 60, chaos::Scope::Replica).await.unwrap();
         let services = ctx.services().clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            services.stop_all().unwrap();
+            services.stop_all().await.unwrap();
         });
         let started = Instant::now();
         assert!(!view.hold(10_000).await, "released early by the stop");

@@ -15,7 +15,7 @@ use super::limits::Limits;
 use super::load::LoadHandle;
 use super::model::{
     ChaosError, Decision, EndReason, Experiment, Fault, FaultKind, HEALTH_PROBE, LoadReport, RedisFault, Scope, Status,
-    end_reason_name, no_fault,
+    end_reason_name, no_fault, running,
 };
 use super::validate::validate;
 use crate::secret::Secret;
@@ -107,16 +107,8 @@ impl ChaosEngine {
         check_room(&state, &fault, &self.inner.config.limits)?;
         let id = format!("exp-{}", state.next_id);
         state.next_id += 1;
-        let experiment = Experiment {
-            id,
-            fault,
-            started_at_ms: now,
-            ends_at_ms: now + u64::from(duration_seconds) * 1000,
-            ended_at_ms: None,
-            end_reason: None,
-            scope: Scope::Replica,
-            replicas: vec![self.inner.config.replica.to_string()],
-        };
+        let replicas = vec![self.inner.config.replica.to_string()];
+        let experiment = running(id, fault, now, duration_seconds, Scope::Replica, replicas);
         self.apply(state, experiment.clone(), now);
         Ok(experiment)
     }

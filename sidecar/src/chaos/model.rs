@@ -55,6 +55,28 @@ pub fn end_reason_name(reason: EndReason) -> &'static str {
     }
 }
 
+/// A new running experiment `id` of `fault`, started `now` (ms) for
+/// `duration_seconds`, reaching `replicas` of `scope`.
+pub fn running(
+    id: String,
+    fault: Fault,
+    now: u64,
+    duration_seconds: u32,
+    scope: Scope,
+    replicas: Vec<String>,
+) -> Experiment {
+    Experiment {
+        id,
+        fault,
+        started_at_ms: now,
+        ends_at_ms: now + u64::from(duration_seconds) * 1000,
+        ended_at_ms: None,
+        end_reason: None,
+        scope,
+        replicas,
+    }
+}
+
 /// "No fault": what a request gets when nothing applies.
 pub fn no_fault() -> Decision {
     Decision { hang_ms: None, delay_ms: 0, fail_status: None, experiments: Vec::new() }

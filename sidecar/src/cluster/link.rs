@@ -140,24 +140,33 @@ impl Link {
 
     /// The shared experiments still in their lease at `now`.
     pub async fn experiments(&self, now: u64) -> Result<Vec<Experiment>, LinkError> {
-        let ids: Vec<String> = self
-            .bounded(|mut conn| async move {
-                redis::cmd("ZRANGE")
-                    .arg(keys::experiments())
-                    .arg(format!("({now}"))
-                    .arg("+inf")
-                    .arg("BYSCORE")
-                    .query_async(&mut conn)
-                    .await
-            })
-            .await?;
-        if ids.is_empty() {
+        let ids: Vec<String> = self.by_score(keys::experiments(), format!("({now}"), false).await?;
+        let found = self.mget(ids.iter().map(|id| keys::experiment(id)).collect()).await?;
+        Ok(found.iter().flatten().filter_map(|json| decode(json)).collect())
+    }
+
+    /// The members of the sorted set `key` scored `min` or more (`(n`:
+    /// more than n), with their scores when `with_scores`.
+    async fn by_score<T: redis::FromRedisValue>(
+        &self,
+        key: String,
+        min: String,
+        with_scores: bool,
+    ) -> Result<T, LinkError> {
+        let mut cmd = redis::cmd("ZRANGE");
+        cmd.arg(key).arg(min).arg("+inf").arg("BYSCORE");
+        if with_scores {
+            cmd.arg("WITHSCORES");
+        }
+        self.bounded(|mut conn| async move { cmd.query_async(&mut conn).await }).await
+    }
+
+    /// The values of `keys` (none for a missing key); no call for no keys.
+    async fn mget(&self, keys: Vec<String>) -> Result<Vec<Option<String>>, LinkError> {
+        if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let keys: Vec<String> = ids.iter().map(|id| keys::experiment(id)).collect();
-        let found: Vec<Option<String>> =
-            self.bounded(|mut conn| async move { redis::cmd("MGET").arg(keys).query_async(&mut conn).await }).await?;
-        Ok(found.iter().flatten().filter_map(|json| decode(json)).collect())
+        self.bounded(|mut conn| async move { redis::cmd("MGET").arg(keys).query_async(&mut conn).await }).await
     }
 
     /// Writes this replica's heartbeat (`view`, living `ttl`) and its entry
@@ -210,24 +219,8 @@ impl Link {
     /// and last heartbeat time (not answering).
     pub async fn replicas(&self, now: u64, forget_after: Duration) -> Result<Vec<ReplicaView>, LinkError> {
         let since = now.saturating_sub(u64::try_from(forget_after.as_millis()).unwrap_or(u64::MAX));
-        let known: Vec<(String, f64)> = self
-            .bounded(|mut conn| async move {
-                redis::cmd("ZRANGE")
-                    .arg(keys::replicas())
-                    .arg(since)
-                    .arg("+inf")
-                    .arg("BYSCORE")
-                    .arg("WITHSCORES")
-                    .query_async(&mut conn)
-                    .await
-            })
-            .await?;
-        if known.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<String> = known.iter().map(|(name, _)| keys::heartbeat(name)).collect();
-        let beats: Vec<Option<String>> =
-            self.bounded(|mut conn| async move { redis::cmd("MGET").arg(keys).query_async(&mut conn).await }).await?;
+        let known: Vec<(String, f64)> = self.by_score(keys::replicas(), since.to_string(), true).await?;
+        let beats = self.mget(known.iter().map(|(name, _)| keys::heartbeat(name)).collect()).await?;
         Ok(known
             .into_iter()
             .zip(beats)

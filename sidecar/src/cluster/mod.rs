@@ -124,16 +124,7 @@ impl Cluster {
         }
         let replicas = self.targets(&scope, now).await?;
         let id = format!("{}{}", keys::SHARED_ID_PREFIX, self.link.next_id().await.map_err(unavailable)?);
-        let experiment = Experiment {
-            id,
-            fault,
-            started_at_ms: now,
-            ends_at_ms: now + u64::from(duration_seconds) * 1000,
-            ended_at_ms: None,
-            end_reason: None,
-            scope,
-            replicas,
-        };
+        let experiment = crate::chaos::running(id, fault, now, duration_seconds, scope, replicas);
         self.link.put(&experiment, now).await.map_err(unavailable)?;
         tracing::info!(experiment = %experiment.id, scope = scope_name(&experiment.scope),
             replicas = ?experiment.replicas, "shared chaos experiment written to redis");
