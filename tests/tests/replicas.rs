@@ -291,9 +291,13 @@ async fn a_subset_reaches_only_the_replicas_picked_and_names_them(
     let apps = [(name(&a).await, &a), (name(&b).await, &b), (name(&c).await, &c)];
     wait_for_replicas(&a, &apps.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()).await;
 
-    let too_many = a.chaos(Method::POST, "/chaos/errors", r#"{"replicas":4,"duration_seconds":30}"#).await;
-    assert_eq!(too_many.status, 422, "{}", too_many.text());
-    assert_eq!(too_many.json()["errors"][0]["field"], "replicas");
+    let too_many = a.start_experiment("errors", r#"{"status":418,"replicas":4,"duration_seconds":30}"#).await;
+    assert_eq!(too_many["replicas"].as_array().unwrap().len(), 3, "more than are live: every live one: {too_many}");
+    let stopped = b.chaos(Method::DELETE, &format!("/chaos/{}", too_many["id"].as_str().unwrap()), "").await;
+    assert_eq!(stopped.status, 200, "{}", stopped.text());
+    for (name, app) in &apps {
+        applies(app, too_many["id"].as_str().unwrap(), false, name).await;
+    }
 
     for (body, picked) in [
         (r#"{"status":418,"replicas":2,"duration_seconds":30}"#, 2),

@@ -12,8 +12,8 @@ const MAX_ROUTE_LEN: usize = 256;
 const MAX_METHOD_LEN: usize = 32;
 
 /// Checks `fault`, `duration_seconds` and `scope` against `limits`; all
-/// violations at once. A `count` larger than the replicas live is the
-/// coordinator's to refuse (it knows how many are).
+/// violations at once. A `count` larger than the replicas live reaches
+/// every live one (the coordinator knows how many are).
 pub fn validate(fault: &Fault, duration_seconds: u32, scope: &Scope, limits: &Limits) -> Result<(), ChaosError> {
     let mut errors = Vec::new();
     let mut invalid = |field: &str, message: String| errors.push(InvalidField { field: field.into(), message });

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::chaos::{
-    ChaosEngine, ChaosError, ClusterStatus, Experiment, Fault, FaultKind, InvalidField, ReplicaView, Scope, scope_name,
+    ChaosEngine, ChaosError, ClusterStatus, Experiment, Fault, FaultKind, ReplicaView, Scope, scope_name,
 };
 use crate::config::ClusterArgs;
 use crate::error::SetupError;
@@ -135,7 +135,8 @@ impl Cluster {
     }
 
     /// The replicas `scope` names now: the live ones (heartbeats in their
-    /// TTL, and this one) for `all`, a seeded pick of them for a subset.
+    /// TTL, and this one) for `all`, a seeded pick of them for a subset
+    /// (all of them when it asks for more than are live).
     async fn targets(&self, scope: &Scope, now: u64) -> Result<Vec<String>, ChaosError> {
         let known = self.link.replicas(now, self.settings.forget_after()).await.map_err(unavailable)?;
         let mut live: Vec<String> = known.into_iter().filter(|r| r.answering).map(|r| r.name).collect();
@@ -145,16 +146,8 @@ impl Cluster {
         let n = match *scope {
             Scope::Replica => return Ok(vec![self.engine.replica().to_owned()]),
             Scope::All => return Ok(live),
-            Scope::Count(n) => {
-                let n = n as usize;
-                if n > live.len() {
-                    return Err(ChaosError::Invalid(vec![InvalidField {
-                        field: "replicas".into(),
-                        message: format!("must be between 1 and the {} replicas live now, got {n}", live.len()),
-                    }]));
-                }
-                n
-            }
+            // More than are live: every live one (the answer names them).
+            Scope::Count(n) => n as usize,
             Scope::Percent(p) => (live.len() * p as usize).div_ceil(100).max(1),
         };
         Ok(self.engine.pick(live, n))

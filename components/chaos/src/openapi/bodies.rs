@@ -10,6 +10,8 @@ use crate::scope::SCOPES;
 
 /// Largest `ms`, `jitter_ms` and `latency_ms` (fixed by the engine).
 const MAX_LATENCY_MS: u32 = 60_000;
+/// Most replicas a `replicas` subset may name (fixed by the engine).
+const MAX_REPLICAS: u32 = 1000;
 /// Most entries in `routes` and `methods` (fixed by the engine).
 const MAX_FILTER_ENTRIES: u32 = 16;
 /// Longest route, in characters (fixed by the engine).
@@ -73,13 +75,11 @@ fn scope_fields(properties: &mut Value) {
             needs no Redis) or `all` (every live replica and those starting while it runs, coordinated through \
             Redis: 503 when Redis cannot be reached, nothing applied). `replicas` or `replicas_percent` imply `all`.",
     });
-    // No `maximum`: the bound is the number of replicas live at the start
-    // (at most 1000), which no document can know.
     properties["replicas"] = json!({
-        "type": "integer", "minimum": 1,
-        "description": "Reach only this many of the live replicas, picked with the engine's seeded RNG (their \
-            names are in the answer's `replicas`); 1 to the number of replicas live now (at most 1000), more is \
-            a 422.",
+        "type": "integer", "minimum": 1, "maximum": MAX_REPLICAS,
+        "description": format!("Reach only this many of the live replicas, picked with the engine's seeded RNG \
+            (their names are in the answer's `replicas`), 1..{MAX_REPLICAS}; more than are live reaches every \
+            live one."),
     });
     properties["replicas_percent"] = json!({
         "type": "integer", "minimum": 1, "maximum": 100,
@@ -88,11 +88,19 @@ fn scope_fields(properties: &mut Value) {
     });
 }
 
-/// An object schema of `properties` (plus the scope fields) with no other member.
+/// An object schema of `properties` (plus the scope fields) with no other
+/// member: `replicas` and `replicas_percent` exclude each other and
+/// `scope: "replica"` (the parser's 400s).
 fn object(description: &str, mut properties: Value) -> Map<String, Value> {
     scope_fields(&mut properties);
+    let subset = json!({ "anyOf": [{ "required": ["replicas"] }, { "required": ["replicas_percent"] }] });
     let value = json!({
         "type": "object", "additionalProperties": false, "description": description, "properties": properties,
+        "allOf": [
+            { "not": { "required": ["replicas", "replicas_percent"] } },
+            { "if": { "properties": { "scope": { "const": "replica" } }, "required": ["scope"] },
+              "then": { "not": subset } },
+        ],
     });
     let Value::Object(map) = value else { unreachable!("json! object") };
     map
