@@ -240,7 +240,7 @@ struct LoadBody {
     memory_mb: u32,
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scope::present")]
     scope: Option<scope::ScopeName>,
     #[serde(default, deserialize_with = "some_whole")]
     replicas: Option<u32>,
@@ -253,7 +253,7 @@ struct LoadBody {
 struct HangBody {
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scope::present")]
     scope: Option<scope::ScopeName>,
     #[serde(default, deserialize_with = "some_whole")]
     replicas: Option<u32>,
@@ -276,7 +276,7 @@ struct LatencyBody {
     methods: Option<Vec<String>>,
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scope::present")]
     scope: Option<scope::ScopeName>,
     #[serde(default, deserialize_with = "some_whole")]
     replicas: Option<u32>,
@@ -297,7 +297,7 @@ struct ErrorsBody {
     methods: Option<Vec<String>>,
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scope::present")]
     scope: Option<scope::ScopeName>,
     #[serde(default, deserialize_with = "some_whole")]
     replicas: Option<u32>,
@@ -327,7 +327,7 @@ struct RedisBody {
     percent: u32,
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scope::present")]
     scope: Option<scope::ScopeName>,
     #[serde(default, deserialize_with = "some_whole")]
     replicas: Option<u32>,
@@ -427,8 +427,10 @@ mod tests {
         assert_eq!((err.status, err.field.as_deref()), (400, Some("replicas")), "{err:?}");
         let err = refused("hang", JSON, r#"{"replicas":2,"replicas_percent":50}"#);
         assert_eq!((err.status, err.field.as_deref()), (400, Some("replicas_percent")), "{err:?}");
-        let err = refused("hang", JSON, r#"{"scope":"everywhere"}"#);
-        assert_eq!((err.status, err.field.as_deref()), (400, Some("scope")), "{err:?}");
+        for bad in [r#"{"scope":"everywhere"}"#, r#"{"scope":null}"#] {
+            let err = refused("hang", JSON, bad);
+            assert_eq!((err.status, err.field.as_deref()), (400, Some("scope")), "{bad}: {err:?}");
+        }
         let err = refused("hang", JSON, r#"{"replicas":1.5}"#);
         assert_eq!((err.status, err.field.as_deref()), (400, Some("replicas")), "{err:?}");
     }

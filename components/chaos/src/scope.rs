@@ -17,6 +17,12 @@ pub enum ScopeName {
     All,
 }
 
+/// serde `deserialize_with` of `scope`: absent is `None` (the field's
+/// default), `null` is refused like any other non-scope.
+pub fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<ScopeName>, D::Error> {
+    ScopeName::deserialize(deserializer).map(Some)
+}
+
 /// The names of [`ScopeName`]'s cases (the OpenAPI document's enum).
 pub const SCOPES: [&str; 2] = ["replica", "all"];
 
