@@ -27,6 +27,8 @@
 //!   mapping from redis-rs errors; [`SetupError`] for start-up.
 //! - [`chaos`]: [`ChaosEngine`], the replica's experiments, fault decisions
 //!   and native load.
+//! - [`cluster`]: experiments across replicas, coordinated through Redis
+//!   (written with their lease, announced by pub/sub, heartbeats).
 //! - [`secret`]: [`Secret`], the chaos and link tokens.
 //! - [`telemetry`]: the Redis dependency span and metrics of each store call,
 //!   and the chaos gauges.
@@ -35,6 +37,7 @@
 
 pub mod auth;
 pub mod chaos;
+pub mod cluster;
 pub mod config;
 pub mod contract;
 pub mod entra;
@@ -52,7 +55,7 @@ pub mod tls;
 mod run;
 
 pub use chaos::ChaosEngine;
-pub use config::{ChaosArgs, RedisArgs, RedisAuth, ServicesArgs, SidecarConfig};
+pub use config::{ChaosArgs, ClusterArgs, RedisArgs, RedisAuth, ServicesArgs, SidecarConfig};
 pub use entra::{EntraCredentials, EntraSettings};
 pub use error::{SetupError, StoreError, StoreResult};
 pub use listener::ConnectionArgs;

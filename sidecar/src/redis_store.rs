@@ -13,12 +13,14 @@
 //! the current credentials, and succeeds once the ACL or the token is right.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, ErrorKind, RedisError, RedisResult};
+use redis::{AsyncCommands, ErrorKind, ProtocolVersion, PushInfo, RedisError, RedisResult};
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::chaos::{ChaosEngine, RedisMode};
 use crate::config::{RedisArgs, RedisAuth};
@@ -48,6 +50,8 @@ pub struct RedisStore {
     auth: AuthSummary,
     /// The replica's chaos engine, consulted for Redis faults on every call.
     chaos: Option<ChaosEngine>,
+    /// `--redis-ca-file`, to build the coordination's client alike.
+    ca_file: Option<PathBuf>,
 }
 
 /// How the store authenticates, for the start-up log line (no secrets).
@@ -138,6 +142,7 @@ impl RedisStore {
             credentials: None,
         };
         let client = tls::client(info, args.ca_file.as_deref())?;
+        let ca_file = args.ca_file.clone();
         let mut config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(*args.connect_timeout))
             .set_response_timeout(Some(*args.call_timeout))
@@ -164,7 +169,7 @@ impl RedisStore {
             "redis target"
         );
         let conn = Arc::new(Connection::new(client, config)?);
-        let store = Self { conn, call_timeout: *args.call_timeout, target, auth: summary, chaos: None };
+        let store = Self { conn, call_timeout: *args.call_timeout, target, auth: summary, chaos: None, ca_file };
         store.warm_up(started);
         Ok(store)
     }
@@ -173,6 +178,25 @@ impl RedisStore {
     pub fn with_chaos(mut self, engine: ChaosEngine) -> Self {
         self.chaos = Some(engine);
         self
+    }
+
+    /// A second connection to the same Redis — same URL, TLS, credentials
+    /// (the Entra provider included), timeouts and retries — speaking RESP3,
+    /// whose push messages (channel messages, disconnections) go to
+    /// `pushes` and whose subscriptions redis-rs renews after each
+    /// reconnect: the chaos coordination's ([`crate::cluster`]). No Redis
+    /// fault of an experiment applies to it. Connects lazily.
+    pub fn coordination(&self, pushes: UnboundedSender<PushInfo>) -> Result<ConnectionManager, SetupError> {
+        let info = self.conn.client.get_connection_info().clone();
+        let resp3 = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
+        let client = tls::client(info.set_redis_settings(resp3), self.ca_file.as_deref())?;
+        let config = self.conn.config.clone().set_push_sender(pushes).set_automatic_resubscription();
+        ConnectionManager::new_lazy_with_config(client, config).map_err(SetupError::Url)
+    }
+
+    /// The deadline of every call (`--redis-call-timeout`).
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
     }
 
     /// `host:port` of the Redis server (no credentials).

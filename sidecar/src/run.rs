@@ -31,11 +31,15 @@ pub fn run(config: SidecarConfig) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
-        let mut telemetry =
-            chaoslab_telemetry::init(&config.telemetry, Role::Sidecar).context("setting up telemetry")?;
-        let running = Running::start(&config.services).await?;
+        // Bound first: its port names the replica locally (`host:port`),
+        // and the name is on every signal from the start.
         let listener = TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
+        let replica = config.services.cluster.replica_name(Some(addr.port()));
+        chaoslab_telemetry::resource::set_replica(&replica);
+        let mut telemetry =
+            chaoslab_telemetry::init(&config.telemetry, Role::Sidecar).context("setting up telemetry")?;
+        let running = Running::start(&config.services, &replica).await?;
         eprintln!("chaoslab sidecar listening on http://{addr}/");
         let state =
             LinkState { services: running.services.clone(), token: Arc::new(token), limits: config.rpc_limits() };

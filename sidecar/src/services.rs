@@ -7,7 +7,9 @@
 use std::sync::Arc;
 
 use crate::chaos::{self, ChaosEngine};
+use crate::cluster::{self, Cluster};
 use crate::config::ServicesArgs;
+use crate::config::cluster::ClusterArgsError;
 use crate::error::SetupError;
 use crate::redis_child::{RedisChild, RedisChildError};
 use crate::redis_store::RedisStore;
@@ -21,9 +23,22 @@ pub struct Services {
     pub redis: RedisStore,
     /// The replica's chaos engine.
     pub chaos: ChaosEngine,
+    /// The engine's coordination with the other replicas through Redis.
+    pub cluster: Cluster,
     /// The replica's name (`telemetry.replica`): known to this native
     /// process, while components get no host environment under Spin.
     pub replica: Arc<str>,
+}
+
+impl Services {
+    /// Services of `redis` and `chaos` (named as the engine's replica),
+    /// coordinated with `settings`: what [`Running::start`] assembles, and
+    /// tests with an engine of their own. Must run inside the Tokio runtime.
+    pub fn new(redis: RedisStore, chaos: ChaosEngine, settings: cluster::Settings) -> Result<Self, SetupError> {
+        let cluster = Cluster::start(chaos.clone(), &redis, settings)?;
+        let replica = chaos.replica().into();
+        Ok(Self { redis, chaos, cluster, replica })
+    }
 }
 
 /// Why the services could not start.
@@ -38,6 +53,9 @@ pub enum StartError {
     /// No randomness for the chaos token or seed.
     #[error("setting up the chaos engine: {0}")]
     Chaos(#[from] SecretError),
+    /// The heartbeat settings disagree.
+    #[error(transparent)]
+    Cluster(#[from] ClusterArgsError),
 }
 
 /// Started services, and the `redis-server` child they own (if any).
@@ -50,10 +68,13 @@ pub struct Running {
 }
 
 impl Running {
-    /// Starts the services: the own `redis-server` when no URL is configured,
-    /// the chaos engine (printing a generated chaos token once on stderr) and
-    /// the Redis connection. Must run inside the Tokio runtime.
-    pub async fn start(args: &ServicesArgs) -> Result<Self, StartError> {
+    /// Starts the services of the replica named `replica`
+    /// ([`crate::config::ClusterArgs::replica_name`]): the own `redis-server`
+    /// when no URL is configured, the chaos engine (printing a generated
+    /// chaos token once on stderr), the Redis connection and the
+    /// coordination with the other replicas. Must run inside the Tokio runtime.
+    pub async fn start(args: &ServicesArgs, replica: &str) -> Result<Self, StartError> {
+        args.cluster.validate()?;
         let mut redis_args = args.redis.clone();
         let redis_child = match &redis_args.url {
             Some(_) => None,
@@ -64,19 +85,23 @@ impl Running {
                 Some(child)
             }
         };
-        let setup = chaos::setup::from_args(&args.chaos)?;
+        let setup = chaos::setup::from_args(&args.chaos, replica)?;
         if let Some(token) = &setup.generated_token {
             eprintln!("chaos token: {}", token.expose());
         }
         let redis = RedisStore::connect(&redis_args).await?.with_chaos(setup.engine.clone());
         crate::telemetry::observe_chaos(&setup.engine);
-        tracing::info!(chaos = setup.engine.enabled(), "chaos engine ready");
-        let replica = chaoslab_telemetry::resource::replica().into();
-        Ok(Self { services: Services { redis, chaos: setup.engine, replica }, redis_child })
+        tracing::info!(chaos = setup.engine.enabled(), replica, "chaos engine ready");
+        let services = Services::new(redis, setup.engine, cluster::Settings::from_args(&args.cluster))?;
+        Ok(Self { services, redis_child })
     }
 
-    /// Stops the own `redis-server`, if any, and waits for it.
+    /// Removes the replica's heartbeat, then stops the own `redis-server`,
+    /// if any, and waits for it.
     pub async fn stop(self) {
+        if self.services.chaos.enabled() {
+            self.services.cluster.leave().await;
+        }
         if let Some(child) = self.redis_child {
             child.stop().await;
         }

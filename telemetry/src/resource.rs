@@ -25,15 +25,42 @@ impl Role {
     }
 }
 
-/// The replica's name: `CONTAINER_APP_REPLICA_NAME` (Container Apps), else
-/// the host name.
+/// The replica's name, decided once at start by [`set_replica`].
+static REPLICA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The replica's name: the one decided at start ([`set_replica`]), else
+/// `CONTAINER_APP_REPLICA_NAME` (Container Apps), else the host name.
 pub fn replica() -> String {
-    std::env::var("CONTAINER_APP_REPLICA_NAME")
+    REPLICA.get().cloned().unwrap_or_else(|| replica_name(None, None))
+}
+
+/// Records the replica's name for the whole process, before telemetry
+/// starts: the resource, the request spans, `telemetry.replica` and the
+/// chaos coordination all say this one. The first call wins.
+pub fn set_replica(name: &str) {
+    let _ = REPLICA.set(name.to_owned());
+}
+
+/// A replica's name: `explicit` when given, else `CONTAINER_APP_REPLICA_NAME`
+/// (unique per replica on Container Apps), else the host name, with
+/// `:port` when a port is known, so several replicas on one host (three
+/// `chaoslab up` for a test) are told apart.
+pub fn replica_name(explicit: Option<&str>, port: Option<u16>) -> String {
+    if let Some(name) = explicit.filter(|n| !n.is_empty()) {
+        return name.to_owned();
+    }
+    if let Some(name) = std::env::var("CONTAINER_APP_REPLICA_NAME").ok().filter(|r| !r.is_empty()) {
+        return name;
+    }
+    let host = std::env::var("HOSTNAME")
         .ok()
-        .filter(|r| !r.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()))
+        .filter(|h| !h.is_empty())
         .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok().map(|h| h.trim().to_owned()))
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    match port {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    }
 }
 
 /// The resource of `role` named `service_name` on `replica`. Attributes from
@@ -53,6 +80,15 @@ pub fn build(service_name: &str, role: Role, replica: &str) -> Resource {
 mod tests {
     use super::*;
     use opentelemetry::Key;
+
+    #[test]
+    fn an_explicit_name_wins_and_a_port_tells_hosts_apart() {
+        assert_eq!(replica_name(Some("rep-7"), Some(8080)), "rep-7");
+        if std::env::var_os("CONTAINER_APP_REPLICA_NAME").is_none() {
+            let (a, b) = (replica_name(None, Some(1)), replica_name(None, Some(2)));
+            assert!(a.ends_with(":1") && b.ends_with(":2") && a != b, "{a} {b}");
+        }
+    }
 
     #[test]
     fn role_and_replica_name_the_service() {

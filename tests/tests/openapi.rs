@@ -135,6 +135,8 @@ async fn probe_everything(app: &Chaoslab) -> Seen {
     app.start_experiment("hang", cheap("hang")).await;
 
     seen.record("GET /chaos/status", &control(app, Method::GET, "/chaos/status", "").await);
+    seen.record("GET /chaos/status", &control(app, Method::GET, "/chaos/status?scope=all", "").await);
+    seen.record("GET /chaos/status", &control(app, Method::GET, "/chaos/status?scope=bogus", "").await); // 400
     seen.record("GET /chaos/status", &send(app, Method::GET, "/chaos/status", &[], "").await);
     let status = control(app, Method::GET, "/chaos/status", "").await.json();
     let id = status["active"][0]["id"].as_str().unwrap().to_owned();

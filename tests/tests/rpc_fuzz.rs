@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// Every function of `wit/sidecar.wit`, as `(interface, function)`.
-const FUNCTIONS: [(&str, &str); 16] = [
+const FUNCTIONS: [(&str, &str); 17] = [
     ("store", "incr"),
     ("store", "get"),
     ("store", "set"),
@@ -31,6 +31,7 @@ const FUNCTIONS: [(&str, &str); 16] = [
     ("chaos", "stop"),
     ("chaos", "stop-all"),
     ("chaos", "status"),
+    ("chaos", "status-all"),
     ("chaos", "limits"),
     ("chaos", "decide"),
     ("chaos", "hold"),
@@ -56,8 +57,21 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(Value::from),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         ".{0,12}".prop_map(Value::from),
-        prop::sample::select(vec!["Hang", "Load", "Latency", "Errors", "Redis", "Blackhole", "exp-1", "GET", "/"])
-            .prop_map(Value::from),
+        prop::sample::select(vec![
+            "Hang",
+            "Load",
+            "Latency",
+            "Errors",
+            "Redis",
+            "Blackhole",
+            "Replica",
+            "All",
+            "exp-1",
+            "exp-c1",
+            "GET",
+            "/"
+        ])
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 24, 4, |inner| {
         prop_oneof![
@@ -133,6 +147,7 @@ fn well_formed_parameters_decode_to_their_call() {
             check("chaos", "decide", json!([text, text]), Call::Decide(text.clone(), text.clone()));
             check("chaos", "hold", json!([unsigned]), Call::Hold(unsigned));
             check("chaos", "limits", json!([]), Call::Limits);
+            check("chaos", "status-all", json!([]), Call::StatusAll);
             check("telemetry", "replica", json!([]), Call::Replica);
             // One parameter too many or too few is refused.
             prop_assert!(decode("store", "incr", json!([text]).to_string().as_bytes()).is_err());
@@ -146,11 +161,17 @@ fn well_formed_parameters_decode_to_their_call() {
 async fn link_state(redis_url: &str) -> LinkState {
     // No worker and no memory: a fuzzed load start is refused, never burns the machine.
     let limits = Limits { max_workers: 0, max_memory_mb: 0, ..Limits::default() };
-    let config = EngineConfig { enabled: true, token: Some(Secret::new("fuzz-chaos", 1).unwrap()), seed: 1, limits };
+    let config = EngineConfig {
+        enabled: true,
+        token: Some(Secret::new("fuzz-chaos", 1).unwrap()),
+        seed: 1,
+        limits,
+        replica: "fuzz-replica".into(),
+    };
     let chaos = ChaosEngine::new(config, Arc::new(SystemClock));
     let redis = RedisStore::connect(&RedisArgs::for_url(redis_url)).await.unwrap().with_chaos(chaos.clone());
     let limits = RpcLimits { max_body_bytes: MAX_BODY, body_timeout: Duration::from_secs(5) };
-    let services = Services { redis, chaos, replica: "fuzz-replica".into() };
+    let services = Services::new(redis, chaos, Default::default()).unwrap();
     LinkState { services, token: Arc::new(Secret::new(LINK, 16).unwrap()), limits }
 }
 

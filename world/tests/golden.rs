@@ -37,6 +37,8 @@ macro_rules! samples {
             ends_at_ms: 1_800_000_060_000,
             ended_at_ms: None,
             end_reason: None,
+            scope: chaos::Scope::All,
+            replicas: vec!["replica-a".to_owned(), "replica-b".to_owned()],
         };
         let ended = chaos::Experiment {
             id: "exp-2".to_owned(),
@@ -45,6 +47,8 @@ macro_rules! samples {
             ends_at_ms: 1_800_000_010_000,
             ended_at_ms: Some(1_800_000_005_000),
             end_reason: Some(chaos::EndReason::Stopped),
+            scope: chaos::Scope::Replica,
+            replicas: vec!["replica-a".to_owned()],
         };
         let status = chaos::ChaosStatus {
             seed: 42,
@@ -86,12 +90,15 @@ macro_rules! samples {
                         v(&Err::<bool, _>(chaos::Error::Unavailable("sidecar is not running".to_owned())))],
         }));
         calls.insert("chaos.start", json!({
-            "params": [v(&(chaos::Fault::Latency(latency), 60u32)), v(&(chaos::Fault::Errors(errors), 60u32)),
-                       v(&(chaos::Fault::Load(load), 60u32)), v(&(chaos::Fault::Redis(redis), 60u32)),
-                       v(&(chaos::Fault::Hang, 60u32))],
+            "params": [v(&(chaos::Fault::Latency(latency), 60u32, chaos::Scope::All)),
+                       v(&(chaos::Fault::Errors(errors), 60u32, chaos::Scope::Count(2))),
+                       v(&(chaos::Fault::Load(load), 60u32, chaos::Scope::Percent(50))),
+                       v(&(chaos::Fault::Redis(redis), 60u32, chaos::Scope::Replica)),
+                       v(&(chaos::Fault::Hang, 60u32, chaos::Scope::Replica))],
             "answers": [v(&Ok::<_, chaos::Error>(running.clone())), v(&Err::<chaos::Experiment, _>(invalid)),
                         v(&Err::<chaos::Experiment, _>(chaos::Error::Limit("8 experiments are running".to_owned()))),
-                        v(&Err::<chaos::Experiment, _>(chaos::Error::Conflict("a hang is running".to_owned())))],
+                        v(&Err::<chaos::Experiment, _>(chaos::Error::Conflict("a hang is running".to_owned()))),
+                        v(&Err::<chaos::Experiment, _>(chaos::Error::Unavailable("redis is down".to_owned())))],
         }));
         calls.insert("chaos.stop", json!({
             "params": v(&("exp-2",)),
@@ -100,6 +107,31 @@ macro_rules! samples {
         }));
         calls.insert("chaos.stop-all", json!({
             "params": v(&[(); 0]), "answers": [v(&Ok::<_, chaos::Error>(vec![ended]))],
+        }));
+        let cluster = chaos::ClusterStatus {
+            now_ms: 1_800_000_001_000,
+            replica: "replica-a".to_owned(),
+            replicas: vec![
+                chaos::ReplicaView {
+                    name: "replica-a".to_owned(),
+                    seen_at_ms: 1_800_000_000_800,
+                    answering: true,
+                    active: vec![running.clone()],
+                    load: chaos::LoadReport { cpu_workers: 0, memory_mib: 0 },
+                },
+                chaos::ReplicaView {
+                    name: "replica-c".to_owned(),
+                    seen_at_ms: 1_799_999_990_000,
+                    answering: false,
+                    active: Vec::new(),
+                    load: chaos::LoadReport { cpu_workers: 0, memory_mib: 0 },
+                },
+            ],
+        };
+        calls.insert("chaos.status-all", json!({
+            "params": v(&[(); 0]),
+            "answers": [v(&Ok::<_, chaos::Error>(cluster)),
+                        v(&Err::<chaos::ClusterStatus, _>(chaos::Error::Unavailable("redis is down".to_owned())))],
         }));
         calls.insert("chaos.status", json!({
             "params": v(&[(); 0]), "answers": [v(&Ok::<_, chaos::Error>(status))],
@@ -189,8 +221,12 @@ fn every_golden_answer_decodes_on_both_sides() {
             serde_json::from_value(answer.clone()).unwrap();
     }
     for params in golden["chaos.start"]["params"].as_array().unwrap() {
-        let _: (wire::chaos::Fault, u32) = serde_json::from_value(params.clone()).unwrap();
+        let _: (wire::chaos::Fault, u32, wire::chaos::Scope) = serde_json::from_value(params.clone()).unwrap();
     }
     let status = &golden["chaos.status"]["answers"][0];
     let _: Result<bridge::chaos::ChaosStatus, bridge::chaos::Error> = serde_json::from_value(status.clone()).unwrap();
+    for answer in golden["chaos.status-all"]["answers"].as_array().unwrap() {
+        let _: Result<bridge::chaos::ClusterStatus, bridge::chaos::Error> =
+            serde_json::from_value(answer.clone()).unwrap();
+    }
 }

@@ -10,7 +10,9 @@
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer, Unexpected, Visitor};
 
-use chaoslab_world::wire::chaos::{ChaosLimits, ErrorsSpec, Fault, LatencySpec, LoadSpec, RedisMode, RedisSpec};
+use chaoslab_world::wire::chaos::{ChaosLimits, ErrorsSpec, Fault, LatencySpec, LoadSpec, RedisMode, RedisSpec, Scope};
+
+use crate::scope;
 
 /// Largest accepted body.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -57,6 +59,8 @@ pub struct StartRequest {
     pub fault: Fault,
     /// Its duration.
     pub duration_seconds: u32,
+    /// The replicas it reaches.
+    pub scope: Scope,
 }
 
 /// Limits that clamp nothing: the plain defaults.
@@ -109,12 +113,20 @@ pub fn parse(
             let b: LoadBody = from_json(body)?;
             let workers = b.workers.unwrap_or_else(|| default_workers(limits));
             let fault = Fault::Load(LoadSpec { cpu_percent: b.cpu_percent, workers, memory_mb: b.memory_mb });
-            StartRequest { fault, duration_seconds: duration(b.duration_seconds) }
+            StartRequest {
+                fault,
+                duration_seconds: duration(b.duration_seconds),
+                scope: scope::read(b.scope, b.replicas, b.replicas_percent)?,
+            }
         }
-        "hang" => StartRequest {
-            fault: Fault::Hang,
-            duration_seconds: duration(from_json::<HangBody>(body)?.duration_seconds),
-        },
+        "hang" => {
+            let b: HangBody = from_json(body)?;
+            StartRequest {
+                fault: Fault::Hang,
+                duration_seconds: duration(b.duration_seconds),
+                scope: scope::read(b.scope, b.replicas, b.replicas_percent)?,
+            }
+        }
         "latency" => {
             let b: LatencyBody = from_json(body)?;
             let spec = LatencySpec {
@@ -124,12 +136,14 @@ pub fn parse(
                 routes: b.routes,
                 methods: b.methods,
             };
-            StartRequest { fault: Fault::Latency(spec), duration_seconds: duration(b.duration_seconds) }
+            let scope = scope::read(b.scope, b.replicas, b.replicas_percent)?;
+            StartRequest { fault: Fault::Latency(spec), duration_seconds: duration(b.duration_seconds), scope }
         }
         "errors" => {
             let b: ErrorsBody = from_json(body)?;
+            let scope = scope::read(b.scope, b.replicas, b.replicas_percent)?;
             let spec = ErrorsSpec { status: b.status, percent: b.percent, routes: b.routes, methods: b.methods };
-            StartRequest { fault: Fault::Errors(spec), duration_seconds: duration(b.duration_seconds) }
+            StartRequest { fault: Fault::Errors(spec), duration_seconds: duration(b.duration_seconds), scope }
         }
         "redis" => {
             let b: RedisBody = from_json(body)?;
@@ -139,7 +153,11 @@ pub fn parse(
                 Mode::Slow => RedisMode::Slow,
             };
             let spec = RedisSpec { mode, latency_ms: b.latency_ms, percent: b.percent };
-            StartRequest { fault: Fault::Redis(spec), duration_seconds: duration(b.duration_seconds) }
+            StartRequest {
+                fault: Fault::Redis(spec),
+                duration_seconds: duration(b.duration_seconds),
+                scope: scope::read(b.scope, b.replicas, b.replicas_percent)?,
+            }
         }
         other => unreachable!("router only passes known kinds, got {other}"),
     })
@@ -222,6 +240,12 @@ struct LoadBody {
     memory_mb: u32,
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "scope::present")]
+    scope: Option<scope::ScopeName>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas: Option<u32>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas_percent: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +253,12 @@ struct LoadBody {
 struct HangBody {
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "scope::present")]
+    scope: Option<scope::ScopeName>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas: Option<u32>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas_percent: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +276,12 @@ struct LatencyBody {
     methods: Option<Vec<String>>,
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "scope::present")]
+    scope: Option<scope::ScopeName>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas: Option<u32>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas_percent: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -261,6 +297,12 @@ struct ErrorsBody {
     methods: Option<Vec<String>>,
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "scope::present")]
+    scope: Option<scope::ScopeName>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas: Option<u32>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas_percent: Option<u32>,
 }
 
 /// The redis fault modes, as in the API.
@@ -285,6 +327,12 @@ struct RedisBody {
     percent: u32,
     #[serde(default, deserialize_with = "some_whole")]
     duration_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "scope::present")]
+    scope: Option<scope::ScopeName>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas: Option<u32>,
+    #[serde(default, deserialize_with = "some_whole")]
+    replicas_percent: Option<u32>,
 }
 
 /// Serde default for a numeric field: `default = "default::<60>"`.
@@ -361,6 +409,30 @@ mod tests {
             panic!("not redis")
         };
         assert_eq!((spec.mode, spec.latency_ms, spec.percent), (RedisMode::Slow, 50, 100));
+    }
+
+    #[test]
+    fn the_scope_defaults_to_this_replica_and_a_subset_implies_all() {
+        assert_eq!(parse("hang", None, b"").unwrap().scope, Scope::Replica);
+        assert_eq!(parse("hang", JSON, br#"{"scope":"all"}"#).unwrap().scope, Scope::All);
+        assert_eq!(parse("latency", JSON, br#"{"scope":"replica"}"#).unwrap().scope, Scope::Replica);
+        assert_eq!(parse("errors", JSON, br#"{"scope":"all","replicas":2}"#).unwrap().scope, Scope::Count(2));
+        assert_eq!(parse("load", JSON, br#"{"replicas_percent":50}"#).unwrap().scope, Scope::Percent(50));
+        assert_eq!(parse("redis", JSON, br#"{"mode":"fail","replicas":1}"#).unwrap().scope, Scope::Count(1));
+    }
+
+    #[test]
+    fn contradictory_scopes_are_refused_naming_the_field() {
+        let err = refused("hang", JSON, r#"{"scope":"replica","replicas":2}"#);
+        assert_eq!((err.status, err.field.as_deref()), (400, Some("replicas")), "{err:?}");
+        let err = refused("hang", JSON, r#"{"replicas":2,"replicas_percent":50}"#);
+        assert_eq!((err.status, err.field.as_deref()), (400, Some("replicas_percent")), "{err:?}");
+        for bad in [r#"{"scope":"everywhere"}"#, r#"{"scope":null}"#] {
+            let err = refused("hang", JSON, bad);
+            assert_eq!((err.status, err.field.as_deref()), (400, Some("scope")), "{bad}: {err:?}");
+        }
+        let err = refused("hang", JSON, r#"{"replicas":1.5}"#);
+        assert_eq!((err.status, err.field.as_deref()), (400, Some("replicas")), "{err:?}");
     }
 
     #[test]

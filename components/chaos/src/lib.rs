@@ -9,6 +9,7 @@
 //! |---|---|
 //! | `POST /chaos/{load,hang,latency,errors,redis}` | start → `202` + experiment |
 //! | `GET /chaos/status` | active and recent experiments, load running |
+//! | `GET /chaos/status?scope=all` | every replica's view, from their heartbeats in Redis |
 //! | `DELETE /chaos/{id}` / `DELETE /chaos` | stop one / all |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document of the whole service, no token ([`openapi`]) |
 
@@ -20,6 +21,7 @@ mod body;
 mod openapi;
 mod render;
 mod routes;
+mod scope;
 
 use chaoslab_guest_http::{JSON, json, not_found, problem};
 use chaoslab_world::wire::chaos::{self, Error as ChaosError};
@@ -51,7 +53,7 @@ fn handle(req: Request) -> Response {
     }
     match route {
         Route::OpenApi => unreachable!("served above"),
-        Route::Status => status(),
+        Route::Status => status(req.query()),
         Route::Start(kind) => start(kind, &req),
         Route::StopAll => match chaos::stop_all() {
             Ok(stopped) => {
@@ -110,7 +112,7 @@ fn start(kind: &str, req: &Request) -> Response {
         Ok(parsed) => parsed,
         Err(err) => return body_error(&err),
     };
-    match chaos::start(&parsed.fault, parsed.duration_seconds) {
+    match chaos::start(&parsed.fault, parsed.duration_seconds, parsed.scope) {
         Ok(exp) => {
             let mut resp = json(202, JSON, &render::experiment(&exp, Some(exp.started_at_ms)));
             resp.set_header("location", format!("/chaos/{}", exp.id));
@@ -120,9 +122,27 @@ fn start(kind: &str, req: &Request) -> Response {
     }
 }
 
-fn status() -> Response {
-    match chaos::status() {
-        Ok(s) => json(200, JSON, &render::status(&s, &replica())),
+/// `GET /chaos/status`: this replica's view, or with `?scope=all` every
+/// replica's; any other query is a 400 naming `scope`.
+fn status(query: &str) -> Response {
+    let all = match routes::status_scope(query) {
+        Ok(all) => all,
+        Err(detail) => {
+            return problem(
+                400,
+                "Bad Request",
+                &detail,
+                Some(("errors", json!([{ "field": "scope", "message": detail }]))),
+            );
+        }
+    };
+    let answer = if all {
+        chaos::status_all().map(|s| render::cluster_status(&s))
+    } else {
+        chaos::status().map(|s| render::status(&s, &replica()))
+    };
+    match answer {
+        Ok(body) => json(200, JSON, &body),
         Err(err) => chaos_error(&err),
     }
 }

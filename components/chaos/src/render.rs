@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use chaoslab_world::wire::chaos::{ChaosStatus, EndReason, Experiment, Fault, RedisMode};
+use chaoslab_world::wire::chaos::{ChaosStatus, ClusterStatus, EndReason, Experiment, Fault, RedisMode, Scope};
 
 /// The kind's name, as in the route.
 pub fn kind(fault: &Fault) -> &'static str {
@@ -45,7 +45,14 @@ pub fn experiment(e: &Experiment, now_ms: Option<u64>) -> Value {
         "started_at_ms": e.started_at_ms,
         "ends_at_ms": e.ends_at_ms,
         "duration_seconds": (e.ends_at_ms - e.started_at_ms) / 1000,
+        "scope": crate::scope::name(&e.scope),
+        "replicas": e.replicas,
     });
+    match e.scope {
+        Scope::Count(n) => v["replicas_requested"] = json!(n),
+        Scope::Percent(p) => v["replicas_percent"] = json!(p),
+        Scope::Replica | Scope::All => {}
+    }
     match (&e.ended_at_ms, now_ms) {
         (Some(ended), _) => {
             v["ended_at_ms"] = json!(ended);
@@ -70,4 +77,22 @@ pub fn status(s: &ChaosStatus, replica: &str) -> Value {
         "recent": s.recent.iter().map(|e| experiment(e, None)).collect::<Vec<_>>(),
         "load": { "cpu_workers": s.load.cpu_workers, "memory_mib": s.load.memory_mib },
     })
+}
+
+/// `GET /chaos/status?scope=all`.
+pub fn cluster_status(s: &ClusterStatus) -> Value {
+    let replicas: Vec<Value> = s
+        .replicas
+        .iter()
+        .map(|r| {
+            json!({
+                "name": r.name,
+                "answering": r.answering,
+                "seen_at_ms": r.seen_at_ms,
+                "active": r.active.iter().map(|e| experiment(e, Some(s.now_ms))).collect::<Vec<_>>(),
+                "load": { "cpu_workers": r.load.cpu_workers, "memory_mib": r.load.memory_mib },
+            })
+        })
+        .collect();
+    json!({ "replica": s.replica, "now_ms": s.now_ms, "replicas": replicas })
 }

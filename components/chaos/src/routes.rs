@@ -84,6 +84,20 @@ pub fn route(method: &Method, path: &str) -> Result<Route, Refusal> {
     }
 }
 
+/// The `scope` of `GET /chaos/status?{query}`: `true` for `scope=all`,
+/// `false` for none or `scope=replica`; anything else is refused with why.
+pub fn status_scope(query: &str) -> Result<bool, String> {
+    let mut all = false;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("scope", "all")) => all = true,
+            Some(("scope", "replica")) => all = false,
+            _ => return Err(format!("unknown query {pair:?}: the status takes only scope=replica or scope=all")),
+        }
+    }
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +115,16 @@ mod tests {
         assert_eq!(route(&Method::Put, "/chaos/status"), not_allowed("GET"));
         assert_eq!(route(&Method::Put, "/chaos"), not_allowed("DELETE"));
         assert_eq!(route(&Method::Put, "/chaos/exp-1"), not_allowed("DELETE"));
+    }
+
+    #[test]
+    fn the_status_scope_is_replica_or_all() {
+        assert_eq!(status_scope(""), Ok(false));
+        assert_eq!(status_scope("scope=replica"), Ok(false));
+        assert_eq!(status_scope("scope=all"), Ok(true));
+        for bad in ["scope=every", "scope", "x=1", "scope=all&x=1"] {
+            assert!(status_scope(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

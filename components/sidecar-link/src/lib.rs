@@ -75,8 +75,12 @@ impl chaos::Guest for Bridge {
         rpc("chaos", "authorize", &(bearer,), chaos_error)
     }
 
-    fn start(fault: chaos::Fault, duration_seconds: u32) -> Result<chaos::Experiment, chaos::Error> {
-        rpc("chaos", "start", &(fault, duration_seconds), chaos_error)
+    fn start(
+        fault: chaos::Fault,
+        duration_seconds: u32,
+        scope: chaos::Scope,
+    ) -> Result<chaos::Experiment, chaos::Error> {
+        rpc("chaos", "start", &(fault, duration_seconds, scope), chaos_error)
     }
 
     fn stop(id: String) -> Result<chaos::Experiment, chaos::Error> {
@@ -89,6 +93,10 @@ impl chaos::Guest for Bridge {
 
     fn status() -> Result<chaos::ChaosStatus, chaos::Error> {
         rpc("chaos", "status", &[(); 0], chaos_error)
+    }
+
+    fn status_all() -> Result<chaos::ClusterStatus, chaos::Error> {
+        rpc("chaos", "status-all", &[(); 0], chaos_error)
     }
 
     fn limits() -> Result<chaos::ChaosLimits, chaos::Error> {

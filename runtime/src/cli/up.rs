@@ -33,8 +33,15 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        // Bound first: its port names the replica locally (`host:port`), and
+        // the name is on every signal from the start. Requests wait in the
+        // backlog until the app is compiled and the readiness line is out.
+        let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+        let port = listener.local_addr().context("reading the bound address")?.port();
+        let replica = args.services.cluster.replica_name(Some(port));
+        chaoslab_telemetry::resource::set_replica(&replica);
         let mut telemetry = chaoslab_telemetry::init(&args.telemetry, Role::Runtime).context("setting up telemetry")?;
-        let result = serve(args).await;
+        let result = serve(args, listener, &replica).await;
         // Flush after the drain: the last requests' spans are queued by now.
         telemetry.shutdown();
         result
@@ -86,7 +93,7 @@ impl Link {
     }
 }
 
-async fn serve(args: UpArgs) -> anyhow::Result<()> {
+async fn serve(args: UpArgs, listener: TcpListener, replica: &str) -> anyhow::Result<()> {
     let link = Link::from_args(&args).await?;
     let (link_url, link_token) = link.variables()?;
     let variable = |name: &str| match name {
@@ -99,23 +106,23 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
 
     match link {
         Link::InProcess => {
-            let running = Running::start(&args.services).await?;
+            let running = Running::start(&args.services, replica).await?;
             let ctx = SidecarCtx::new(running.services.clone());
             let auth = ControlAuth::Services(running.services.clone());
-            let result = serve_app(&args, &manifest, ctx, auth).await;
+            let result = serve_app(&args, &manifest, ctx, auth, listener).await;
             running.stop().await;
             result
         }
-        Link::OwnSidecar { listener, url, token } => {
-            let running = Running::start(&args.services).await?;
+        Link::OwnSidecar { listener: sidecar_listener, url, token } => {
+            let running = Running::start(&args.services, replica).await?;
             let limits = RpcLimits { body_timeout: *args.connections.header_read_timeout, ..RpcLimits::default() };
             let state = LinkState { services: running.services.clone(), token: Arc::new(token), limits };
             tracing::info!(%url, "serving the sidecar link on loopback");
             let grace = *args.limits.shutdown_grace;
             let connections = args.connections.clone();
-            let sidecar = tokio::spawn(rpc::serve(listener, state, connections, std::future::pending(), grace));
+            let sidecar = tokio::spawn(rpc::serve(sidecar_listener, state, connections, std::future::pending(), grace));
             let auth = ControlAuth::Services(running.services.clone());
-            let result = serve_app(&args, &manifest, through_bridge(&url)?, auth).await;
+            let result = serve_app(&args, &manifest, through_bridge(&url)?, auth, listener).await;
             sidecar.abort();
             running.stop().await;
             result
@@ -123,7 +130,7 @@ async fn serve(args: UpArgs) -> anyhow::Result<()> {
         Link::External { url, token } => {
             tracing::info!(sidecar = %url, "linking components to the external sidecar; its Redis and chaos settings apply");
             let auth = ControlAuth::sidecar(&url, token).context("setting up the client of the sidecar")?;
-            serve_app(&args, &manifest, through_bridge(&url)?, auth).await
+            serve_app(&args, &manifest, through_bridge(&url)?, auth, listener).await
         }
     }
 }
@@ -132,13 +139,14 @@ fn through_bridge(url: &str) -> anyhow::Result<ThroughBridge> {
     Ok(ThroughBridge::new(AllowedHost::parse(url).context("--sidecar-url")?))
 }
 
-/// Compiles the app linked as `link`, binds, announces, serves (the
+/// Compiles the app linked as `link`, announces, serves on `listener` (the
 /// control API checking tokens with `auth`) and drains.
 async fn serve_app<S: SidecarImports>(
     args: &UpArgs,
     manifest: &AppManifest,
     link: S,
     auth: ControlAuth,
+    listener: TcpListener,
 ) -> anyhow::Result<()> {
     let limits = RequestLimits {
         timeout: *args.limits.request_timeout,
@@ -186,7 +194,6 @@ async fn serve_app<S: SidecarImports>(
     let handler = Arc::new(Handler::new(app, runner, control, limits));
     let watch = args.revisions.watch.then(|| tokio::spawn(revisions::watch::run(revisions.clone())));
 
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let addr = listener.local_addr().context("reading the bound address")?;
     eprintln!("chaoslab listening on http://{addr}/");
 

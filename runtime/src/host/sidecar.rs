@@ -90,16 +90,25 @@ impl chaos::Host for SidecarView<'_> {
         self.ctx.services.authorize(&bearer).mirror()
     }
 
-    async fn start(&mut self, fault: chaos::Fault, duration_seconds: u32) -> Result<chaos::Experiment, chaos::Error> {
-        self.ctx.services.start(fault.mirror(), duration_seconds).mirror()
+    async fn start(
+        &mut self,
+        fault: chaos::Fault,
+        duration_seconds: u32,
+        scope: chaos::Scope,
+    ) -> Result<chaos::Experiment, chaos::Error> {
+        self.ctx.services.start(fault.mirror(), duration_seconds, scope.mirror()).await.mirror()
     }
 
     async fn stop(&mut self, id: String) -> Result<chaos::Experiment, chaos::Error> {
-        self.ctx.services.stop(&id).mirror()
+        self.ctx.services.stop(&id).await.mirror()
     }
 
     async fn stop_all(&mut self) -> Result<Vec<chaos::Experiment>, chaos::Error> {
-        self.ctx.services.stop_all().mirror()
+        self.ctx.services.stop_all().await.mirror()
+    }
+
+    async fn status_all(&mut self) -> Result<chaos::ClusterStatus, chaos::Error> {
+        self.ctx.services.status_all().await.mirror()
     }
 
     async fn status(&mut self) -> Result<chaos::ChaosStatus, chaos::Error> {
@@ -161,10 +170,11 @@ mod tests {
             token: Some(Secret::new("tok", 1).unwrap()),
             seed: 1,
             limits: Limits::default(),
+            replica: "replica-under-test".into(),
         };
         let chaos = ChaosEngine::new(config, Arc::new(SystemClock));
         let redis = RedisStore::connect(&RedisArgs::for_url(redis_url)).await.unwrap().with_chaos(chaos.clone());
-        SidecarCtx::new(Services { redis, chaos, replica: "replica-under-test".into() })
+        SidecarCtx::new(Services::new(redis, chaos, Default::default()).unwrap())
     }
 
     #[tokio::test]
@@ -176,7 +186,7 @@ mod tests {
         assert_eq!(view.incr("n".into(), 2).await, Ok(2));
         assert!(view.ping().await.is_ok());
         let fail = chaos::RedisSpec { mode: chaos::RedisMode::Fail, latency_ms: 0, percent: 100 };
-        view.start(chaos::Fault::Redis(fail), 60).await.unwrap();
+        view.start(chaos::Fault::Redis(fail), 60, chaos::Scope::Replica).await.unwrap();
         let err = view.incr("n".into(), 1).await.unwrap_err();
         assert!(matches!(&err, store::Error::Unavailable(m) if m.contains("exp-1")), "{err:?}");
     }
@@ -189,7 +199,7 @@ mod tests {
         assert_eq!(view.authorize("tok".into()).await, Ok(true));
         assert_eq!(view.authorize("nope".into()).await, Ok(false));
         let spec = chaos::ErrorsSpec { status: 503, percent: 100, routes: None, methods: Some(vec!["GET".into()]) };
-        let exp = view.start(chaos::Fault::Errors(spec), 60).await.unwrap();
+        let exp = view.start(chaos::Fault::Errors(spec), 60, chaos::Scope::Replica).await.unwrap();
         assert_eq!(exp.id, "exp-1");
         assert_eq!(view.decide("/".into(), "GET".into()).await.fail_status, Some(503));
         assert_eq!(view.decide("/".into(), "PUT".into()).await.fail_status, None);
@@ -203,6 +213,7 @@ mod tests {
                     methods: None,
                 }),
                 60,
+                chaos::Scope::Replica,
             )
             .await;
         assert!(matches!(invalid, Err(chaos::Error::Invalid(f)) if f[0].field == "percent"));
@@ -217,11 +228,11 @@ mod tests {
         let deadline = RequestDeadline::new(Duration::from_millis(100));
         let before = deadline.at();
         let mut view = SidecarView::new(&ctx, &deadline);
-        view.start(chaos::Fault::Hang, 60).await.unwrap();
+        view.start(chaos::Fault::Hang, 60, chaos::Scope::Replica).await.unwrap();
         let services = ctx.services().clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            services.stop_all().unwrap();
+            services.stop_all().await.unwrap();
         });
         let started = Instant::now();
         assert!(!view.hold(10_000).await, "released early by the stop");

@@ -14,8 +14,8 @@ use super::clock::Clock;
 use super::limits::Limits;
 use super::load::LoadHandle;
 use super::model::{
-    ChaosError, Decision, EndReason, Experiment, Fault, FaultKind, HEALTH_PROBE, LoadReport, RedisFault, Status,
-    end_reason_name, no_fault,
+    ChaosError, Decision, EndReason, Experiment, Fault, FaultKind, HEALTH_PROBE, LoadReport, RedisFault, Scope, Status,
+    end_reason_name, no_fault, running,
 };
 use super::validate::validate;
 use crate::secret::Secret;
@@ -34,39 +34,42 @@ pub struct EngineConfig {
     pub seed: u64,
     /// Parameter bounds.
     pub limits: Limits,
+    /// This replica's name (`telemetry.replica`): the target of its own
+    /// experiments, and how experiments of a wider scope find it.
+    pub replica: Arc<str>,
 }
 
 /// The chaos engine. Cheap to clone; clones share state.
 #[derive(Debug, Clone)]
 pub struct ChaosEngine {
     /// Shared state.
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(super) struct Inner {
     /// Settings.
-    config: EngineConfig,
+    pub(super) config: EngineConfig,
     /// Time source.
     clock: Arc<dyn Clock>,
     /// Mutable state.
     state: Mutex<State>,
     /// Bumped whenever an experiment is stopped, to release held requests.
-    released: watch::Sender<u64>,
+    pub(super) released: watch::Sender<u64>,
 }
 
 #[derive(Debug)]
-struct State {
+pub(super) struct State {
     /// Decisions' randomness, seeded once.
-    rng: ChaCha8Rng,
+    pub(super) rng: ChaCha8Rng,
     /// Next experiment number.
     next_id: u64,
     /// Running experiments.
-    active: Vec<Experiment>,
+    pub(super) active: Vec<Experiment>,
     /// Ended experiments, newest first.
-    recent: VecDeque<Experiment>,
+    pub(super) recent: VecDeque<Experiment>,
     /// Load of running `load` experiments, by id.
-    loads: HashMap<String, LoadHandle>,
+    pub(super) loads: HashMap<String, LoadHandle>,
 }
 
 impl ChaosEngine {
@@ -95,43 +98,45 @@ impl ChaosEngine {
         Ok(self.inner.config.token.as_ref().is_some_and(|token| token.matches(bearer)))
     }
 
-    /// Starts an experiment.
+    /// Starts an experiment on this replica alone.
     pub fn start(&self, fault: Fault, duration_seconds: u32) -> Result<Experiment, ChaosError> {
-        self.check_enabled()?;
-        let limits = &self.inner.config.limits;
-        validate(&fault, duration_seconds, limits)?;
+        self.admit(&fault, duration_seconds, &Scope::Replica)?;
         let now = self.now();
         let mut state = self.lock(now);
-        if let Some(running) = state.active.iter().find(|e| e.fault.kind() == fault.kind()) {
-            return Err(ChaosError::Conflict(format!(
-                "a {} experiment is already running ({}); stop it first with DELETE /chaos/{}",
-                fault.kind(),
-                running.id,
-                running.id
-            )));
-        }
-        if state.active.len() >= limits.max_experiments {
-            return Err(ChaosError::Limit(format!("{} experiments are running, the limit", limits.max_experiments)));
-        }
-        let duration = Duration::from_secs(duration_seconds.into());
+        // Checked again under the lock: a start may have raced in since.
+        check_room(&state, &fault, &self.inner.config.limits)?;
         let id = format!("exp-{}", state.next_id);
         state.next_id += 1;
-        let experiment = Experiment {
-            id: id.clone(),
-            fault: fault.clone(),
-            started_at_ms: now,
-            ends_at_ms: now + duration.as_millis() as u64,
-            ended_at_ms: None,
-            end_reason: None,
-        };
-        if let Fault::Load(spec) = &fault {
-            state.loads.insert(id.clone(), LoadHandle::start(spec, Instant::now() + duration));
-        }
-        state.active.push(experiment.clone());
-        drop(state);
-        tracing::info!(experiment = %id, kind = fault.kind(), ?fault, duration_seconds, "chaos experiment started");
-        self.schedule_expiry(duration);
+        let replicas = vec![self.inner.config.replica.to_string()];
+        let experiment = running(id, fault, now, duration_seconds, Scope::Replica, replicas);
+        self.apply(state, experiment.clone(), now);
         Ok(experiment)
+    }
+
+    /// Whether an experiment of `fault`, `duration_seconds` and `scope`
+    /// may start here: chaos on, parameters within bounds, no experiment
+    /// of its kind running here, room under the limit. Starts nothing.
+    pub fn admit(&self, fault: &Fault, duration_seconds: u32, scope: &Scope) -> Result<(), ChaosError> {
+        self.check_enabled()?;
+        let limits = &self.inner.config.limits;
+        validate(fault, duration_seconds, scope, limits)?;
+        let now = self.now();
+        check_room(&self.lock(now), fault, limits)
+    }
+
+    /// Adds `experiment` to the running ones (its load started, its expiry
+    /// scheduled) with the lock `state` held.
+    pub(super) fn apply(&self, mut state: MutexGuard<'_, State>, experiment: Experiment, now: u64) {
+        let remaining = Duration::from_millis(experiment.ends_at_ms.saturating_sub(now));
+        if let Fault::Load(spec) = &experiment.fault {
+            state.loads.insert(experiment.id.clone(), LoadHandle::start(spec, Instant::now() + remaining));
+        }
+        let (id, fault) = (experiment.id.clone(), experiment.fault.clone());
+        state.active.push(experiment);
+        drop(state);
+        tracing::info!(experiment = %id, kind = fault.kind(), ?fault, remaining_ms = remaining.as_millis() as u64,
+            "chaos experiment started");
+        self.schedule_expiry(remaining);
     }
 
     /// Stops one experiment now.
@@ -264,16 +269,17 @@ impl ChaosEngine {
         drop(self.lock(now));
     }
 
-    fn now(&self) -> u64 {
+    /// Now, on the engine's clock.
+    pub(super) fn now(&self) -> u64 {
         self.inner.clock.now_ms()
     }
 
-    fn check_enabled(&self) -> Result<(), ChaosError> {
+    pub(super) fn check_enabled(&self) -> Result<(), ChaosError> {
         if self.enabled() { Ok(()) } else { Err(ChaosError::Disabled) }
     }
 
     /// Locks the state after ending every experiment past its lease.
-    fn lock(&self, now: u64) -> MutexGuard<'_, State> {
+    pub(super) fn lock(&self, now: u64) -> MutexGuard<'_, State> {
         let mut state = self.inner.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         while let Some(index) = state.active.iter().position(|e| e.ends_at_ms <= now) {
             state.end(index, now, EndReason::Expired);
@@ -295,9 +301,26 @@ impl ChaosEngine {
     }
 }
 
+/// `Conflict` when an experiment of `fault`'s kind runs, `Limit` when the
+/// running ones are at the limit.
+fn check_room(state: &State, fault: &Fault, limits: &Limits) -> Result<(), ChaosError> {
+    if let Some(running) = state.active.iter().find(|e| e.fault.kind() == fault.kind()) {
+        return Err(ChaosError::Conflict(format!(
+            "a {} experiment is already running ({}); stop it first with DELETE /chaos/{}",
+            fault.kind(),
+            running.id,
+            running.id
+        )));
+    }
+    if state.active.len() >= limits.max_experiments {
+        return Err(ChaosError::Limit(format!("{} experiments are running, the limit", limits.max_experiments)));
+    }
+    Ok(())
+}
+
 impl State {
     /// Moves `active[index]` to `recent` with its end, freeing its load.
-    fn end(&mut self, index: usize, now: u64, reason: EndReason) -> Experiment {
+    pub(super) fn end(&mut self, index: usize, now: u64, reason: EndReason) -> Experiment {
         let mut exp = self.active.remove(index);
         exp.ended_at_ms = Some(match reason {
             EndReason::Expired => exp.ends_at_ms,

@@ -10,6 +10,9 @@ pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(3600);
 pub const DEFAULT_MAX_MEMORY_MB: u32 = 512;
 /// Default of `--chaos-max-experiments`: experiments running at once.
 pub const DEFAULT_MAX_EXPERIMENTS: usize = 8;
+/// Most replicas a `count` scope may ask for (fixed): Container Apps'
+/// own maximum of replicas per revision.
+pub const MAX_REPLICAS: u32 = 1000;
 /// Largest latency, jitter or Redis delay, in ms (fixed).
 pub const MAX_LATENCY_MS: u32 = 60_000;
 

@@ -9,8 +9,8 @@ use std::time::Duration;
 use chaoslab_world::wire::chaos as wit;
 
 pub use wit::{
-    ChaosStatus as Status, Decision, EndReason, ErrorsSpec, Experiment, Fault, InvalidField, LatencySpec, LoadReport,
-    LoadSpec, RedisMode, RedisSpec,
+    ChaosStatus as Status, ClusterStatus, Decision, EndReason, ErrorsSpec, Experiment, Fault, InvalidField,
+    LatencySpec, LoadReport, LoadSpec, RedisMode, RedisSpec, ReplicaView, Scope,
 };
 
 /// The path of the platform's health probe. `latency` and `errors` faults
@@ -37,11 +37,43 @@ impl FaultKind for Fault {
     }
 }
 
+/// `replica`, `all`, `count` or `percent`, for logs.
+pub fn scope_name(scope: &Scope) -> &'static str {
+    match scope {
+        Scope::Replica => "replica",
+        Scope::All => "all",
+        Scope::Count(_) => "count",
+        Scope::Percent(_) => "percent",
+    }
+}
+
 /// `expired` or `stopped`, for logs.
 pub fn end_reason_name(reason: EndReason) -> &'static str {
     match reason {
         EndReason::Expired => "expired",
         EndReason::Stopped => "stopped",
+    }
+}
+
+/// A new running experiment `id` of `fault`, started `now` (ms) for
+/// `duration_seconds`, reaching `replicas` of `scope`.
+pub fn running(
+    id: String,
+    fault: Fault,
+    now: u64,
+    duration_seconds: u32,
+    scope: Scope,
+    replicas: Vec<String>,
+) -> Experiment {
+    Experiment {
+        id,
+        fault,
+        started_at_ms: now,
+        ends_at_ms: now + u64::from(duration_seconds) * 1000,
+        ended_at_ms: None,
+        end_reason: None,
+        scope,
+        replicas,
     }
 }
 
@@ -79,6 +111,10 @@ pub enum ChaosError {
     /// Chaos is off.
     #[error("chaos is disabled on this replica")]
     Disabled,
+    /// A call that needs the replicas' Redis could not reach it; nothing
+    /// was applied. The reason is safe to show (no credentials).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl From<ChaosError> for wit::Error {
@@ -89,6 +125,7 @@ impl From<ChaosError> for wit::Error {
             ChaosError::Conflict(m) => Self::Conflict(m),
             ChaosError::NotFound(id) => Self::NotFound(id),
             ChaosError::Disabled => Self::Disabled,
+            ChaosError::Unavailable(m) => Self::Unavailable(m),
         }
     }
 }

@@ -18,8 +18,8 @@ pub struct ChaosSetup {
     pub generated_token: Option<Secret>,
 }
 
-/// Builds the engine with the system clock.
-pub fn from_args(args: &ChaosArgs) -> Result<ChaosSetup, SecretError> {
+/// Builds the engine of the replica named `replica` with the system clock.
+pub fn from_args(args: &ChaosArgs, replica: &str) -> Result<ChaosSetup, SecretError> {
     let (token, generated_token) = match &args.token {
         Some(token) => (Some(token.clone()), None),
         None if args.disabled => (None, None),
@@ -38,6 +38,6 @@ pub fn from_args(args: &ChaosArgs) -> Result<ChaosSetup, SecretError> {
         max_memory_mb: args.max_memory_mb,
         max_experiments: args.max_experiments,
     };
-    let config = EngineConfig { enabled: !args.disabled, token, seed, limits };
+    let config = EngineConfig { enabled: !args.disabled, token, seed, limits, replica: replica.into() };
     Ok(ChaosSetup { engine: ChaosEngine::new(config, Arc::new(SystemClock)), generated_token })
 }

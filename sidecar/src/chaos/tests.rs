@@ -10,7 +10,13 @@ const T0: u64 = 1_800_000_000_000;
 
 fn engine(seed: u64) -> (ChaosEngine, ManualClock) {
     let clock = ManualClock::at(T0);
-    let config = EngineConfig { enabled: true, token: Some(token("s3cret")), seed, limits: Limits::default() };
+    let config = EngineConfig {
+        enabled: true,
+        token: Some(token("s3cret")),
+        seed,
+        limits: Limits::default(),
+        replica: "replica-a".into(),
+    };
     (ChaosEngine::new(config, Arc::new(clock.clone())), clock)
 }
 
@@ -71,7 +77,7 @@ fn one_experiment_per_kind_and_a_cap_on_all() {
 fn experiment_cap_answers_limit() {
     let clock = ManualClock::at(T0);
     let limits = Limits { max_experiments: 1, ..Limits::default() };
-    let config = EngineConfig { enabled: true, token: Some(token("t")), seed: 0, limits };
+    let config = EngineConfig { enabled: true, token: Some(token("t")), seed: 0, limits, replica: "r".into() };
     let engine = ChaosEngine::new(config, Arc::new(clock));
     engine.start(Fault::Hang, 5).unwrap();
     assert!(matches!(engine.start(errors(10), 5), Err(ChaosError::Limit(_))));
@@ -161,7 +167,13 @@ fn token_comparison_and_disabled_engine() {
     assert_eq!(engine.authorize("s3cre"), Ok(false));
     assert_eq!(engine.authorize("s3cret!"), Ok(false));
     assert_eq!(engine.authorize(""), Ok(false));
-    let config = EngineConfig { enabled: false, token: Some(token("t")), seed: 0, limits: Limits::default() };
+    let config = EngineConfig {
+        enabled: false,
+        token: Some(token("t")),
+        seed: 0,
+        limits: Limits::default(),
+        replica: "r".into(),
+    };
     let off = ChaosEngine::new(config, Arc::new(ManualClock::at(T0)));
     assert_eq!(off.authorize("t"), Err(ChaosError::Disabled), "disabled says so itself, whatever the bearer");
     assert_eq!(off.start(Fault::Hang, 5), Err(ChaosError::Disabled));
@@ -218,4 +230,77 @@ fn starting_a_memory_load_does_not_hold_the_engine() {
     assert!(filled, "the balloon was filled in the background: {:?}", engine.status().unwrap().load);
     engine.stop_all().unwrap();
     assert_eq!(engine.status().unwrap().load.memory_mib, 0, "freed with its experiment");
+}
+
+/// A shared experiment as another replica wrote it.
+fn shared(id: &str, scope: Scope, replicas: &[&str], ends_in_ms: u64) -> Experiment {
+    Experiment {
+        id: id.into(),
+        fault: errors(100),
+        started_at_ms: T0,
+        ends_at_ms: T0 + ends_in_ms,
+        ended_at_ms: None,
+        end_reason: None,
+        scope,
+        replicas: replicas.iter().map(|r| (*r).to_owned()).collect(),
+    }
+}
+
+#[test]
+fn a_replica_experiment_targets_this_replica_by_name() {
+    let (engine, _) = engine(1);
+    let exp = engine.start(Fault::Hang, 5).unwrap();
+    assert_eq!((exp.scope, exp.replicas), (Scope::Replica, vec!["replica-a".to_owned()]));
+}
+
+#[test]
+fn a_shared_experiment_is_adopted_once_and_never_brought_back_after_its_stop() {
+    let (engine, clock) = engine(1);
+    let exp = shared("exp-c1", Scope::All, &[], 10_000);
+    assert!(engine.is_target(&exp));
+    assert!(engine.adopt(exp.clone()));
+    assert!(!engine.adopt(exp.clone()), "already running");
+    assert_eq!(engine.decide("/", "GET").fail_status, Some(503));
+    assert_eq!(engine.shared_ids(), vec!["exp-c1".to_owned()]);
+    let ended = engine.end_shared("exp-c1").unwrap();
+    assert_eq!(ended.end_reason, Some(EndReason::Stopped));
+    assert!(!engine.adopt(exp), "a late read does not restart a stopped experiment");
+    clock.advance_ms(20_000);
+    assert!(!engine.adopt(shared("exp-c2", Scope::All, &[], 10_000)), "past its lease");
+    assert_eq!(engine.end_shared("exp-c9"), None);
+}
+
+#[test]
+fn a_subset_targets_only_the_replicas_it_names() {
+    let (engine, _) = engine(1);
+    assert!(engine.is_target(&shared("exp-c1", Scope::Count(1), &["replica-a"], 5_000)));
+    assert!(!engine.is_target(&shared("exp-c1", Scope::Count(1), &["replica-b"], 5_000)));
+    assert!(!engine.is_target(&shared("exp-c1", Scope::Replica, &["replica-a"], 5_000)), "another's own");
+}
+
+#[test]
+fn picks_replay_with_the_seed_and_never_repeat_a_name() {
+    let names: Vec<String> = (0..10).map(|i| format!("r{i}")).collect();
+    let picks = |seed| {
+        let (engine, _) = engine(seed);
+        (engine.pick(names.clone(), 3), engine.pick(names.iter().rev().cloned().collect(), 3))
+    };
+    let (first, second) = picks(7);
+    assert_eq!(picks(7), (first.clone(), second), "same seed, same picks, whatever the order given");
+    assert_eq!(first.len(), 3);
+    assert!(first.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats: {first:?}");
+    let (engine, _) = engine(1);
+    assert_eq!(engine.pick(names.clone(), 20).len(), 10, "never more than there are");
+}
+
+#[test]
+fn scopes_are_bounded() {
+    let (engine, _) = engine(1);
+    let Err(ChaosError::Invalid(fields)) = engine.admit(&Fault::Hang, 5, &Scope::Count(0)) else { panic!("accepted") };
+    assert_eq!(fields[0].field, "replicas");
+    let Err(ChaosError::Invalid(fields)) = engine.admit(&Fault::Hang, 5, &Scope::Percent(101)) else {
+        panic!("accepted")
+    };
+    assert_eq!(fields[0].field, "replicas_percent");
+    assert!(engine.admit(&Fault::Hang, 5, &Scope::Percent(100)).is_ok());
 }

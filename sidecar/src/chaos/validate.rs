@@ -1,8 +1,8 @@
 //! Bounds checks for experiment parameters. Every violation names the request
 //! field (as spelled in the JSON API) and the allowed range.
 
-use super::limits::{Limits, MAX_LATENCY_MS};
-use super::model::{ChaosError, Fault, InvalidField, RedisMode};
+use super::limits::{Limits, MAX_LATENCY_MS, MAX_REPLICAS};
+use super::model::{ChaosError, Fault, InvalidField, RedisMode, Scope};
 
 /// Most entries in a `routes` or `methods` filter.
 const MAX_FILTER_ENTRIES: usize = 16;
@@ -11,8 +11,10 @@ const MAX_ROUTE_LEN: usize = 256;
 /// Longest method in a filter.
 const MAX_METHOD_LEN: usize = 32;
 
-/// Checks `fault` and `duration_seconds` against `limits`; all violations at once.
-pub fn validate(fault: &Fault, duration_seconds: u32, limits: &Limits) -> Result<(), ChaosError> {
+/// Checks `fault`, `duration_seconds` and `scope` against `limits`; all
+/// violations at once. A `count` larger than the replicas live reaches
+/// every live one (the coordinator knows how many are).
+pub fn validate(fault: &Fault, duration_seconds: u32, scope: &Scope, limits: &Limits) -> Result<(), ChaosError> {
     let mut errors = Vec::new();
     let mut invalid = |field: &str, message: String| errors.push(InvalidField { field: field.into(), message });
     let mut range = |field: &str, value: u64, min: u64, max: u64| {
@@ -21,6 +23,11 @@ pub fn validate(fault: &Fault, duration_seconds: u32, limits: &Limits) -> Result
         }
     };
     range("duration_seconds", duration_seconds.into(), 1, limits.max_duration.as_secs());
+    match scope {
+        Scope::Count(n) => range("replicas", (*n).into(), 1, MAX_REPLICAS.into()),
+        Scope::Percent(p) => range("replicas_percent", (*p).into(), 1, 100),
+        Scope::Replica | Scope::All => {}
+    }
     let mut filters = None;
     match fault {
         Fault::Load(load) => {

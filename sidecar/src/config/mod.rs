@@ -4,11 +4,13 @@
 //!
 //! - [`redis`]: [`RedisArgs`], how to reach Redis.
 //! - [`chaos`]: [`ChaosArgs`], the chaos engine's settings.
+//! - [`cluster`]: [`ClusterArgs`], the replica's name and heartbeat.
 //! - [`ServicesArgs`]: both, plus the `redis-server` program: what
 //!   `chaoslab-sidecar` and `chaoslab up` share.
 //! - [`SidecarConfig`]: the whole `chaoslab-sidecar` command line.
 
 pub mod chaos;
+pub mod cluster;
 pub mod redis;
 
 use std::net::SocketAddr;
@@ -16,6 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use chaos::ChaosArgs;
+pub use cluster::ClusterArgs;
 pub use redis::{RedisArgs, RedisAuth};
 
 use crate::secret::Secret;
@@ -43,6 +46,10 @@ pub struct ServicesArgs {
     /// Chaos engine.
     #[command(flatten)]
     pub chaos: ChaosArgs,
+
+    /// The replica's name and its heartbeat to the other replicas.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// `chaoslab-sidecar` (also `chaoslab sidecar`): the sidecar alone, serving
@@ -152,6 +159,10 @@ mod tests {
         assert_eq!(*redis.connect_timeout, redis::DEFAULT_CONNECT_TIMEOUT);
         let chaos = &config.services.chaos;
         assert_eq!(*chaos.max_duration, crate::chaos::limits::DEFAULT_MAX_DURATION);
+        let cluster = &config.services.cluster;
+        assert_eq!(*cluster.heartbeat_interval, cluster::DEFAULT_HEARTBEAT_INTERVAL);
+        assert_eq!(*cluster.heartbeat_ttl, cluster::DEFAULT_HEARTBEAT_TTL);
+        cluster.validate().expect("the defaults agree");
         let connections = &config.connections;
         let defaults = crate::listener::ConnectionArgs::default();
         assert_eq!(*connections.header_read_timeout, *defaults.header_read_timeout);
@@ -169,6 +180,18 @@ mod tests {
     fn bad_values_are_refused_with_their_reason() {
         let err = SidecarConfig::try_parse_from(["chaoslab-sidecar", "--link-token", "short"]).unwrap_err();
         assert!(err.to_string().contains("at least 16 characters"), "{err}");
+        let err = SidecarConfig::try_parse_from(["chaoslab-sidecar", "--chaos-heartbeat-interval", "1ms"]).unwrap_err();
+        assert!(err.to_string().contains("between 50ms and 10m"), "{err}");
+        let config = SidecarConfig::try_parse_from([
+            "chaoslab-sidecar",
+            "--chaos-heartbeat-ttl",
+            "1s",
+            "--chaos-heartbeat-interval",
+            "1s",
+        ])
+        .unwrap();
+        let err = config.services.cluster.validate().unwrap_err();
+        assert!(err.to_string().contains("at least twice"), "{err}");
         let err = SidecarConfig::try_parse_from(["chaoslab-sidecar", "--shutdown-grace", "11m"]).unwrap_err();
         assert!(err.to_string().contains("between 0s and 10m"), "{err}");
         let config = SidecarConfig::try_parse_from(["chaoslab-sidecar", "--chaos-token", "tok"]).unwrap();

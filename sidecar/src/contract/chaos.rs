@@ -2,7 +2,7 @@
 //! that applies faults marks the current span — the request's in-process,
 //! the link call's over loopback (a child of the request's).
 
-use chaoslab_world::wire::chaos::{ChaosLimits, ChaosStatus, Decision, Error, Experiment, Fault};
+use chaoslab_world::wire::chaos::{ChaosLimits, ChaosStatus, ClusterStatus, Decision, Error, Experiment, Fault, Scope};
 
 use crate::Services;
 
@@ -12,19 +12,25 @@ impl Services {
         Ok(self.chaos.authorize(bearer)?)
     }
 
-    /// `chaos.start`.
-    pub fn start(&self, fault: Fault, duration_seconds: u32) -> Result<Experiment, Error> {
-        Ok(self.chaos.start(fault, duration_seconds)?)
+    /// `chaos.start`: on this replica, or through Redis on the replicas of `scope`.
+    pub async fn start(&self, fault: Fault, duration_seconds: u32, scope: Scope) -> Result<Experiment, Error> {
+        Ok(self.cluster.start_experiment(fault, duration_seconds, scope).await?)
     }
 
-    /// `chaos.stop`.
-    pub fn stop(&self, id: &str) -> Result<Experiment, Error> {
-        Ok(self.chaos.stop(id)?)
+    /// `chaos.stop` (a shared experiment on every replica).
+    pub async fn stop(&self, id: &str) -> Result<Experiment, Error> {
+        Ok(self.cluster.stop(id).await?)
     }
 
-    /// `chaos.stop-all`.
-    pub fn stop_all(&self) -> Result<Vec<Experiment>, Error> {
-        Ok(self.chaos.stop_all()?)
+    /// `chaos.stop-all` (the shared ones among them on every replica).
+    pub async fn stop_all(&self) -> Result<Vec<Experiment>, Error> {
+        Ok(self.cluster.stop_all().await?)
+    }
+
+    /// `chaos.status-all`: every replica's view.
+    pub async fn status_all(&self) -> Result<ClusterStatus, Error> {
+        self.chaos.admit_control()?;
+        Ok(self.cluster.status().await?)
     }
 
     /// `chaos.status`.

@@ -13,7 +13,7 @@
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chaoslab_world::wire::chaos::Fault;
+use chaoslab_world::wire::chaos::{Fault, Scope};
 use chaoslab_world::wire::telemetry::Attribute;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
@@ -35,14 +35,16 @@ pub enum Call {
     Ping,
     /// `chaos.authorize(bearer)`.
     Authorize(String),
-    /// `chaos.start(fault, duration-seconds)`.
-    Start(Fault, u32),
+    /// `chaos.start(fault, duration-seconds, scope)`.
+    Start(Fault, u32, Scope),
     /// `chaos.stop(id)`.
     Stop(String),
     /// `chaos.stop-all()`.
     StopAll,
     /// `chaos.status()`.
     Status,
+    /// `chaos.status-all()`.
+    StatusAll,
     /// `chaos.limits()`.
     Limits,
     /// `chaos.decide(route, method)`.
@@ -90,10 +92,16 @@ pub fn decode(interface: &str, function: &str, body: &[u8]) -> Result<Call, Deco
         ("store", "set") => params(&name, body).map(|(key, value, ttl)| Call::Set(key, value, ttl))?,
         ("store", "ping") => params::<[(); 0]>(&name, body).map(|_| Call::Ping)?,
         ("chaos", "authorize") => params(&name, body).map(|(bearer,)| Call::Authorize(bearer))?,
-        ("chaos", "start") => params(&name, body).map(|(fault, seconds)| Call::Start(fault, seconds))?,
+        ("chaos", "start") => params(&name, body)
+            .map(|(fault, seconds, scope)| Call::Start(fault, seconds, scope))
+            // A bridge older than the `scope` parameter sends two: this replica.
+            .or_else(|err| {
+                params(&name, body).map(|(fault, seconds)| Call::Start(fault, seconds, Scope::Replica)).map_err(|_| err)
+            })?,
         ("chaos", "stop") => params(&name, body).map(|(id,)| Call::Stop(id))?,
         ("chaos", "stop-all") => params::<[(); 0]>(&name, body).map(|_| Call::StopAll)?,
         ("chaos", "status") => params::<[(); 0]>(&name, body).map(|_| Call::Status)?,
+        ("chaos", "status-all") => params::<[(); 0]>(&name, body).map(|_| Call::StatusAll)?,
         ("chaos", "limits") => params::<[(); 0]>(&name, body).map(|_| Call::Limits)?,
         ("chaos", "decide") => params(&name, body).map(|(route, method)| Call::Decide(route, method))?,
         ("chaos", "hold") => params(&name, body).map(|(ms,)| Call::Hold(ms))?,
@@ -115,10 +123,11 @@ pub async fn execute(s: &Services, call: Call) -> Response {
         Call::Set(key, value, ttl_ms) => json(200, &s.set(&key, &value, ttl_ms).await),
         Call::Ping => json(200, &s.ping().await),
         Call::Authorize(bearer) => json(200, &s.authorize(&bearer)),
-        Call::Start(fault, duration_seconds) => json(200, &s.start(fault, duration_seconds)),
-        Call::Stop(id) => json(200, &s.stop(&id)),
-        Call::StopAll => json(200, &s.stop_all()),
+        Call::Start(fault, duration_seconds, scope) => json(200, &s.start(fault, duration_seconds, scope).await),
+        Call::Stop(id) => json(200, &s.stop(&id).await),
+        Call::StopAll => json(200, &s.stop_all().await),
         Call::Status => json(200, &s.status()),
+        Call::StatusAll => json(200, &s.status_all().await),
         Call::Limits => json(200, &s.limits()),
         Call::Decide(route, method) => json(200, &s.decide(&route, &method)),
         Call::Hold(ms) => json(200, &s.hold(ms).await),

@@ -27,12 +27,13 @@ async fn state(redis_url: &str, chaos_enabled: bool) -> LinkState {
             token: Some(Secret::new("chaos-token", 1).unwrap()),
             seed: 7,
             limits: Limits::default(),
+            replica: "replica-under-test".into(),
         },
         Arc::new(SystemClock),
     );
     let redis = RedisStore::connect(&RedisArgs::for_url(redis_url)).await.unwrap().with_chaos(chaos.clone());
     LinkState {
-        services: Services { redis, chaos, replica: "replica-under-test".into() },
+        services: Services::new(redis, chaos, Default::default()).unwrap(),
         token: Arc::new(Secret::new(LINK, 16).unwrap()),
         limits: RpcLimits::default(),
     }
@@ -65,10 +66,17 @@ async fn store_calls_reach_redis_and_answer_in_the_wire_form() {
 #[tokio::test]
 async fn chaos_calls_drive_the_engine() {
     let state = state("redis://127.0.0.1:1", true).await;
+    // Without a scope (a bridge older than it): this replica.
     let start = r#"[{"Errors":{"status":503,"percent":100,"routes":["/"],"methods":null}},60]"#;
     let (status, _, body) = call(&state, "/v1/chaos/start", Some(LINK), start).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["Ok"]["id"], "exp-1", "{body}");
+    assert_eq!((&body["Ok"]["id"], &body["Ok"]["scope"]), (&json!("exp-1"), &json!("Replica")), "{body}");
+    // Scope all with Redis unreachable: refused, nothing applied.
+    let all = r#"[{"Latency":{"ms":5,"jitter_ms":0,"percent":100,"routes":null,"methods":null}},60,"All"]"#;
+    let (_, _, refused) = call(&state, "/v1/chaos/start", Some(LINK), all).await;
+    assert!(refused["Err"]["Unavailable"].as_str().is_some_and(|m| m.contains("Redis")), "{refused}");
+    let (_, _, status) = call(&state, "/v1/chaos/status", Some(LINK), "[]").await;
+    assert_eq!(status["Ok"]["active"].as_array().map(Vec::len), Some(1), "{status}");
     let (_, _, decision) = call(&state, "/v1/chaos/decide", Some(LINK), r#"["/", "GET"]"#).await;
     assert_eq!(decision["fail_status"], 503, "{decision}");
     let (_, _, auth) = call(&state, "/v1/chaos/authorize", Some(LINK), r#"["chaos-token"]"#).await;

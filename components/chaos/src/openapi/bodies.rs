@@ -6,9 +6,12 @@ use chaoslab_world::wire::chaos::ChaosLimits;
 use serde_json::{Map, Value, json};
 
 use crate::body::{MODES, default_duration, default_workers, defaults};
+use crate::scope::SCOPES;
 
 /// Largest `ms`, `jitter_ms` and `latency_ms` (fixed by the engine).
 const MAX_LATENCY_MS: u32 = 60_000;
+/// Most replicas a `replicas` subset may name (fixed by the engine).
+const MAX_REPLICAS: u32 = 1000;
 /// Most entries in `routes` and `methods` (fixed by the engine).
 const MAX_FILTER_ENTRIES: u32 = 16;
 /// Longest route, in characters (fixed by the engine).
@@ -64,10 +67,40 @@ fn delay(default: u32, description: &str) -> Value {
     int(0, MAX_LATENCY_MS, default, &format!("{description}, milliseconds, 0..{MAX_LATENCY_MS}."))
 }
 
-/// An object schema of `properties` with no other member.
-fn object(description: &str, properties: Value) -> Map<String, Value> {
+/// The scope fields every body shares.
+fn scope_fields(properties: &mut Value) {
+    properties["scope"] = json!({
+        "type": "string", "enum": SCOPES, "default": "replica",
+        "description": "Which replicas the experiment reaches: `replica` (this one, the one the ingress picked; \
+            needs no Redis) or `all` (every live replica and those starting while it runs, coordinated through \
+            Redis: 503 when Redis cannot be reached, nothing applied). `replicas` or `replicas_percent` imply `all`.",
+    });
+    properties["replicas"] = json!({
+        "type": "integer", "minimum": 1, "maximum": MAX_REPLICAS,
+        "description": format!("Reach only this many of the live replicas, picked with the engine's seeded RNG \
+            (their names are in the answer's `replicas`), 1..{MAX_REPLICAS}; more than are live reaches every \
+            live one."),
+    });
+    properties["replicas_percent"] = json!({
+        "type": "integer", "minimum": 1, "maximum": 100,
+        "description": "Reach this share of the live replicas (rounded up, at least one), picked with the \
+            engine's seeded RNG. Not with `replicas`.",
+    });
+}
+
+/// An object schema of `properties` (plus the scope fields) with no other
+/// member: `replicas` and `replicas_percent` exclude each other and
+/// `scope: "replica"` (the parser's 400s).
+fn object(description: &str, mut properties: Value) -> Map<String, Value> {
+    scope_fields(&mut properties);
+    let subset = json!({ "anyOf": [{ "required": ["replicas"] }, { "required": ["replicas_percent"] }] });
     let value = json!({
         "type": "object", "additionalProperties": false, "description": description, "properties": properties,
+        "allOf": [
+            { "not": { "required": ["replicas", "replicas_percent"] } },
+            { "if": { "properties": { "scope": { "const": "replica" } }, "required": ["scope"] },
+              "then": { "not": subset } },
+        ],
     });
     let Value::Object(map) = value else { unreachable!("json! object") };
     map

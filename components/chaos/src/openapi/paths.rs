@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::schemas::ID_PATTERN;
 use super::{bodies, header_refs, problem_response, problem_with, reference};
 use crate::routes::{CHAOS, KINDS, OPENAPI, STATUS};
+use crate::scope::SCOPES;
 
 const JSON: &str = chaoslab_guest_http::JSON;
 const CACHE: (&str, &str) = ("Cache-Control", "CacheControl");
@@ -149,13 +150,24 @@ pub fn chaos(limits: &ChaosLimits) -> Map<String, Value> {
         } }),
         );
     }
-    let mut status = control(&[]);
-    status.insert("200".into(), ok("The engine's state.", reference("schemas", "ChaosStatus")));
+    let mut status = control(&[("400", shared("BadRequest"))]);
+    status.insert(
+        "200".into(),
+        ok(
+            "This replica's state (`ChaosStatus`), or with `scope=all` every replica's view (`ClusterStatus`).",
+            json!({ "oneOf": [reference("schemas", "ChaosStatus"), reference("schemas", "ClusterStatus")] }),
+        ),
+    );
     paths.insert(
         format!("{CHAOS}/{STATUS}"),
         json!({ "get": {
         "operationId": "getChaosStatus", "tags": ["chaos"], "security": security,
         "summary": "Replica, seed, active experiments (with `remaining_ms`), the last 50 ended, the load running.",
+        "description": "With `scope=all`: every replica's view from the heartbeats in Redis (this replica's \
+            fresh), marking replicas that stopped answering; 503 when Redis cannot be reached.",
+        "parameters": [{ "name": "scope", "in": "query", "required": false,
+                         "description": "`replica` (default): this replica; `all`: every replica.",
+                         "schema": { "type": "string", "enum": SCOPES, "default": "replica" } }],
         "responses": status,
     } }),
     );
@@ -168,7 +180,7 @@ pub fn chaos(limits: &ChaosLimits) -> Map<String, Value> {
         format!("{CHAOS}/{{id}}"),
         json!({
             "parameters": [{ "name": "id", "in": "path", "required": true,
-                             "description": "An experiment id as a start returned it (`exp-N`).",
+                             "description": "An experiment id as a start returned it (`exp-N`; `exp-cN` for one shared by replicas, stopped on every replica from any).",
                              "schema": { "type": "string", "pattern": ID_PATTERN, "maxLength": 24 } }],
             "delete": { "operationId": "stopExperiment", "tags": ["chaos"], "security": security,
                         "summary": "Stop one running experiment now; the requests it holds are released.",
@@ -215,7 +227,9 @@ pub fn shared_responses() -> Value {
         "TooManyRequests": problem_response("The experiment cap (`--chaos-max-experiments`) is reached.",
             problem_with(429, Some("Too Many Requests"), false), none),
         "ChaosUnavailable": problem_response("The chaos engine cannot be reached (loopback link: the sidecar is \
-            down or refused the link), or the runtime's `--max-concurrent` cap (with `Retry-After`).",
+            down or refused the link); a call that needs the replicas' Redis (a scope beyond this replica, a stop \
+            of a shared experiment, `status?scope=all`) cannot reach it, with the reason, nothing applied; or the \
+            runtime's `--max-concurrent` cap (with `Retry-After`).",
             problem_with(503, None, false), &[RETRY]),
         "InjectedClientError": problem_response("Injected by a chaos `errors` experiment (400..499).",
             reference("schemas", "InjectedFault"), none),

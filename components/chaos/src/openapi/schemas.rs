@@ -7,9 +7,10 @@ use serde_json::{Map, Value, json};
 use super::reference;
 use crate::body::MODES;
 use crate::routes::KINDS;
+use crate::scope::SCOPES;
 
-/// Pattern of an experiment id.
-pub const ID_PATTERN: &str = "^exp-[0-9]+$";
+/// Pattern of an experiment id: `exp-N` on one replica, `exp-cN` shared.
+pub const ID_PATTERN: &str = "^exp-c?[0-9]+$";
 
 fn integer() -> Value {
     json!({ "type": "integer", "minimum": 0 })
@@ -76,7 +77,7 @@ pub fn answers() -> Map<String, Value> {
     }
     schemas.insert("Experiment".into(), json!({
         "type": "object", "additionalProperties": false,
-        "required": ["id", "kind", "parameters", "started_at_ms", "ends_at_ms", "duration_seconds"],
+        "required": ["id", "kind", "parameters", "started_at_ms", "ends_at_ms", "duration_seconds", "scope", "replicas"],
         "properties": {
             "id": { "type": "string", "pattern": ID_PATTERN, "examples": ["exp-1"] },
             "kind": { "type": "string", "enum": KINDS },
@@ -87,6 +88,12 @@ pub fn answers() -> Map<String, Value> {
             "remaining_ms": { "type": "integer", "minimum": 0, "description": "Running experiments only." },
             "ended_at_ms": { "type": "integer", "minimum": 0, "description": "Ended experiments only." },
             "end_reason": { "type": "string", "enum": ["expired", "stopped"], "description": "Ended experiments only." },
+            "scope": { "type": "string", "enum": SCOPES, "description": "Which replicas it reaches." },
+            "replicas": { "type": "array", "items": { "type": "string" }, "description": "The replicas it targets: \
+                this one for `replica`; the picked ones for a subset; for `all` the ones live when it started \
+                (replicas starting later join too)." },
+            "replicas_requested": { "type": "integer", "minimum": 1, "description": "A subset by number only." },
+            "replicas_percent": { "type": "integer", "minimum": 1, "maximum": 100, "description": "A subset by share only." },
         },
         "allOf": by_kind,
     }));
@@ -108,6 +115,27 @@ pub fn answers() -> Map<String, Value> {
                     "description": "The most recent ended experiments, newest first." },
         "load": strict(&["cpu_workers", "memory_mib"], json!({ "cpu_workers": integer(), "memory_mib": integer() })),
     })));
+    schemas.insert("ReplicaView".into(), strict(&["name", "answering", "seen_at_ms", "active", "load"], json!({
+        "name": { "type": "string" },
+        "answering": { "type": "boolean", "description": "False once its heartbeat expired: the replica stopped \
+            answering (crashed, scaled in, cut off from Redis); listed for ten heartbeat TTLs, then dropped." },
+        "seen_at_ms": { "type": "integer", "minimum": 0, "description": "Its last heartbeat, Unix epoch ms." },
+        "active": { "type": "array", "items": reference("schemas", "RunningExperiment"),
+                    "description": "Its experiments running at its last heartbeat." },
+        "load": strict(&["cpu_workers", "memory_mib"], json!({ "cpu_workers": integer(), "memory_mib": integer() })),
+    })));
+    schemas.insert(
+        "ClusterStatus".into(),
+        strict(
+            &["replica", "now_ms", "replicas"],
+            json!({
+                "replica": { "type": "string", "description": "The replica that answered." },
+                "now_ms": integer(),
+                "replicas": { "type": "array", "items": reference("schemas", "ReplicaView"), "minItems": 1,
+                              "description": "Answering replicas first, each group by name." },
+            }),
+        ),
+    );
     schemas.insert(
         "Problem".into(),
         json!({
@@ -168,7 +196,7 @@ pub fn headers() -> Value {
         "RetryAfter": { "description": "Seconds to wait: `1` for Redis unavailable and for the `--max-concurrent` \
                          cap (absent on an injected 503).", "required": false, "schema": { "type": "integer", "minimum": 0 } },
         "Location": { "description": "The started experiment: `/chaos/{id}`.", "required": true,
-                      "schema": { "type": "string", "pattern": "^/chaos/exp-[0-9]+$" } },
+                      "schema": { "type": "string", "pattern": "^/chaos/exp-c?[0-9]+$" } },
         "Allow": { "description": "The method the resource answers.", "required": true, "schema": { "type": "string" } },
         "WWWAuthenticate": { "description": "`Bearer realm=\"chaoslab\"`.", "required": true,
                              "schema": { "type": "string", "pattern": "^Bearer " } },

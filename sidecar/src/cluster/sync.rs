@@ -1,0 +1,98 @@
+//! The coordination's background task, one per replica: on every tick of
+//! `--chaos-heartbeat-interval` it (re)subscribes if needed, writes the
+//! heartbeat and re-reads the shared experiments; on every announcement it
+//! re-reads at once. A re-read applies the experiments that target this
+//! replica and are not applied yet, and ends those applied here that are no
+//! longer in Redis (stopped on another replica). Failures are logged once
+//! per outage, not once per tick.
+
+use std::collections::HashSet;
+
+use redis::{PushInfo, PushKind};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::MissedTickBehavior;
+
+use super::{Cluster, LinkError};
+
+/// A shared experiment this close (ms) to its lease end is left to expire
+/// here rather than ended as "stopped" when Redis no longer has it: the
+/// key expires on Redis's clock, which may run a little ahead of ours.
+const CLOCK_SLACK_MS: u64 = 1000;
+
+/// Runs until the process ends (or the push channel closes with the link).
+pub async fn run(cluster: Cluster, mut pushes: UnboundedReceiver<PushInfo>) {
+    let mut tick = tokio::time::interval(cluster.settings.interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut subscribed = false;
+    let mut healthy = true;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let outcome = async {
+                    if !subscribed {
+                        cluster.link.subscribe().await?;
+                        subscribed = true;
+                    }
+                    heartbeat(&cluster).await?;
+                    reconcile(&cluster).await
+                }
+                .await;
+                report(&mut healthy, outcome);
+            }
+            push = pushes.recv() => {
+                let Some(push) = push else { return };
+                if push.kind == PushKind::Message {
+                    // Coalesce a burst of announcements into one re-read.
+                    while pushes.try_recv().is_ok() {}
+                    report(&mut healthy, reconcile(&cluster).await);
+                } else if push.kind == PushKind::Disconnection {
+                    tracing::debug!("coordination connection lost; redis-rs reconnects and resubscribes");
+                }
+            }
+        }
+    }
+}
+
+/// Logs the first failure of an outage and the recovery.
+fn report(healthy: &mut bool, outcome: Result<(), LinkError>) {
+    match (outcome, *healthy) {
+        (Err(err), true) => {
+            tracing::warn!(error = %err, "chaos coordination lost; replica-scoped experiments keep working");
+            *healthy = false;
+        }
+        (Ok(()), false) => {
+            tracing::info!("chaos coordination restored");
+            *healthy = true;
+        }
+        _ => {}
+    }
+}
+
+/// Writes this replica's heartbeat.
+async fn heartbeat(cluster: &Cluster) -> Result<(), LinkError> {
+    // Chaos switched off never starts this task; a view always exists.
+    let Ok(view) = cluster.view() else { return Ok(()) };
+    cluster.link.heartbeat(&view, cluster.settings.ttl, cluster.settings.forget_after()).await
+}
+
+/// Brings this replica in line with the shared experiments in Redis.
+async fn reconcile(cluster: &Cluster) -> Result<(), LinkError> {
+    let engine = &cluster.engine;
+    let now = engine.now_ms();
+    let shared = cluster.link.experiments(now).await?;
+    let in_redis: HashSet<&str> = shared.iter().map(|e| e.id.as_str()).collect();
+    for (id, ends_at_ms) in engine.shared_leases() {
+        if !in_redis.contains(id.as_str()) && ends_at_ms > now + CLOCK_SLACK_MS && engine.end_shared(&id).is_some() {
+            tracing::info!(experiment = %id, "shared chaos experiment stopped from another replica");
+        }
+    }
+    for experiment in shared {
+        if engine.is_target(&experiment) {
+            let id = experiment.id.clone();
+            if engine.adopt(experiment) {
+                tracing::info!(experiment = %id, "shared chaos experiment applied on this replica");
+            }
+        }
+    }
+    Ok(())
+}
