@@ -3,23 +3,20 @@
 //! by Cranelift) and with the cache that run left (compiled code loaded),
 //! for both link modes, against one real `redis-server`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
+use chaoslab_tests::redis_server::free_port;
 use chaoslab_tests::{RedisServer, artifacts};
 
 /// Starts timed per kind.
 const RUNS: usize = 5;
 /// Longest a start may take before the benchmark gives up.
 const GIVE_UP: Duration = Duration::from_secs(120);
-/// Port the started runtime listens on while timed (chosen free first).
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
 
 /// Runs the benchmark; prints its table.
 pub fn run() -> anyhow::Result<()> {
@@ -53,7 +50,7 @@ pub fn run() -> anyhow::Result<()> {
 /// Starts `chaoslab up`, polls `GET /` until it answers `200`; returns the
 /// milliseconds since the exec, then stops the process.
 fn first_200(link: &str, cache: &std::path::Path, redis_url: &str) -> anyhow::Result<f64> {
-    let port = free_port()?;
+    let port = free_port();
     let started = Instant::now();
     let mut child = Command::new(artifacts::chaoslab_bin())
         .args(["up", "--link", link, "--listen", &format!("127.0.0.1:{port}"), "--redis-url", redis_url])
@@ -86,7 +83,6 @@ fn first_200(link: &str, cache: &std::path::Path, redis_url: &str) -> anyhow::Re
 fn get_is_200(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    use std::io::Write;
     if stream.write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n").is_err() {
         return false;
     }
