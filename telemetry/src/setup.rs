@@ -24,7 +24,7 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{FilterExt, filter_fn};
+use tracing_subscriber::filter::{FilterExt, LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -123,7 +123,12 @@ where
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_filter(stderr_filter().and(filter_fn(|meta| meta.is_event())))
+        // The hint keeps the env filter's level as the process's maximum (an
+        // `and` with a hint-less filter has none): `log` records above it
+        // (wasmtime logs through `log` at every instantiation) are then
+        // dropped at their call site instead of being converted into
+        // `tracing` events and filtered one by one (~5 µs per request, #17).
+        .with_filter(stderr_filter().and(filter_fn(|meta| meta.is_event()).with_max_level_hint(LevelFilter::TRACE)))
 }
 
 /// Logs to stderr only (`chaoslab build`).
@@ -178,4 +183,20 @@ pub fn init(args: &TelemetryArgs, role: Role) -> Result<Telemetry, TelemetryErro
         "exporting telemetry"
     );
     Ok(Telemetry { tracer: Some(tracer), logger: Some(logger), meter: Some(meter) })
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::Registry;
+
+    #[test]
+    fn the_stderr_layer_tells_its_maximum_level() {
+        // Without a hint the process's maximum is TRACE, and every `log`
+        // record of wasmtime is converted and filtered at run time.
+        let hint = super::stderr_layer::<Registry>().max_level_hint();
+        assert!(hint.is_some(), "the stderr layer has no max level hint");
+        let configured = std::env::var_os("CHAOSLAB_LOG").is_some() || std::env::var_os("RUST_LOG").is_some();
+        assert!(configured || hint < Some(tracing_subscriber::filter::LevelFilter::TRACE), "hint {hint:?}");
+    }
 }
