@@ -21,25 +21,29 @@
 
 mod problem;
 
-use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found};
+use chaoslab_guest_http::{JSON, json, method_not_allowed, not_found, path_of, send};
 use chaoslab_world::wire::telemetry::replica;
 use chaoslab_world::wire::{store, telemetry};
 use serde_json::json;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{IncomingRequest, Method, Response, ResponseOutparam};
 use spin_sdk::http_component;
 
 /// The Redis key of the visit counter, shared by every replica.
 const VISITS_KEY: &str = "chaoslab:visits";
 
+/// The handler takes `wasi:http`'s own request and answers through
+/// [`send`]: it reads no header and no body, so it copies none into the
+/// guest (the SDK's `Request` would; issue #17).
 #[http_component]
-fn handle(req: Request) -> Response {
-    let path = req.path().to_owned();
-    match (path.as_str(), req.method()) {
+fn handle(req: IncomingRequest, response_out: ResponseOutparam) {
+    let path = path_of(req.path_with_query());
+    let response = match (path.as_str(), req.method()) {
         ("/", Method::Get) => visit(),
         ("/health", Method::Get) => health(),
         ("/" | "/health", method) => method_not_allowed(&method.to_string(), "GET"),
         _ => not_found(&path),
-    }
+    };
+    send(response_out, response);
 }
 
 /// `GET /`: count the visit and say who served it.

@@ -22,6 +22,7 @@
 
 mod answer;
 
+use chaoslab_guest_http::path_of;
 use chaoslab_world::layer::export::Guest;
 use chaoslab_world::layer::inner;
 use chaoslab_world::layer::types::{IncomingRequest, Method, ResponseOutparam};
@@ -32,7 +33,7 @@ struct Layer;
 
 impl Guest for Layer {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-        let decision = chaos::decide(&path(&request), &method_name(&request.method()));
+        let decision = chaos::decide(&path_of(request.path_with_query()), &method_name(&request.method()));
         if let Some(ms) = decision.hang_ms {
             chaos::hold(ms);
         }
@@ -43,15 +44,6 @@ impl Guest for Layer {
             Some(status) => answer::injected(response_out, status, &decision.experiments),
             None => inner::handle(request, response_out),
         }
-    }
-}
-
-/// The request's path without its query: what `routes` filters name.
-fn path(request: &IncomingRequest) -> String {
-    let path_with_query = request.path_with_query().unwrap_or_default();
-    match path_with_query.split_once('?').map_or(path_with_query.as_str(), |(path, _)| path) {
-        "" => "/".to_owned(),
-        path => path.to_owned(),
     }
 }
 

@@ -1,10 +1,16 @@
 //! `chaoslab-guest-http`: responses shared by chaoslab's components — JSON
 //! bodies with an explicit `content-length` (so the runtime sends head and
-//! body in one write, not chunked) and RFC 9457 problem documents. (The
-//! replica's name comes from the sidecar: `telemetry::replica`.)
+//! body in one write, not chunked) and RFC 9457 problem documents — and
+//! [`send`], which writes a complete response through `wasi:http` in as few
+//! calls as it takes. (The replica's name comes from the sidecar:
+//! `telemetry::replica`.)
+
+mod send;
 
 use serde_json::{Value, json};
 use spin_sdk::http::Response;
+
+pub use send::send;
 
 /// `application/json`.
 pub const JSON: &str = "application/json";
@@ -37,6 +43,16 @@ pub fn problem_document(status: u16, title: &str, detail: &str, extra: Option<(&
         body[key] = value;
     }
     body
+}
+
+/// The path of a request's `path-with-query`, without its query: `/` when
+/// the request has none.
+pub fn path_of(path_with_query: Option<String>) -> String {
+    let path_with_query = path_with_query.unwrap_or_default();
+    match path_with_query.split_once('?').map_or(path_with_query.as_str(), |(path, _)| path) {
+        "" => "/".to_owned(),
+        path => path.to_owned(),
+    }
 }
 
 /// `404` for a path the component does not serve.
