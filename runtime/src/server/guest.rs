@@ -174,30 +174,85 @@ impl<S: SidecarImports> GuestRunner<S> {
     }
 }
 
+/// The headers Spin gives every component, by name.
+const SPIN_FULL_URL: HeaderName = HeaderName::from_static("spin-full-url");
+const SPIN_PATH_INFO: HeaderName = HeaderName::from_static("spin-path-info");
+const SPIN_MATCHED_ROUTE: HeaderName = HeaderName::from_static("spin-matched-route");
+const SPIN_RAW_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-raw-component-route");
+const SPIN_COMPONENT_ROUTE: HeaderName = HeaderName::from_static("spin-component-route");
+const SPIN_BASE_PATH: HeaderName = HeaderName::from_static("spin-base-path");
+const SPIN_CLIENT_ADDR: HeaderName = HeaderName::from_static("spin-client-addr");
+
 /// Adds the headers Spin gives every component (`spin-full-url`,
 /// `spin-path-info`, `spin-matched-route`, …), and a `Host` if missing.
+/// On every request: names are constants, values are built once each.
 pub fn set_spin_headers<B>(req: &mut Request<B>, matched: &RouteMatch<'_>, client: SocketAddr) {
-    let host = req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_owned();
-    let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
-    let route = matched.route.as_str();
-    let component_route = route.trim_end_matches("/...").to_owned();
-    let mut headers: Vec<(String, String)> = vec![
-        ("spin-full-url".into(), format!("http://{host}{path_and_query}")),
-        ("spin-path-info".into(), matched.path_info.clone()),
-        ("spin-matched-route".into(), route.to_owned()),
-        ("spin-raw-component-route".into(), route.to_owned()),
-        ("spin-component-route".into(), component_route),
-        ("spin-base-path".into(), "/".into()),
-        ("spin-client-addr".into(), client.to_string()),
-    ];
-    headers.extend(matched.params.iter().map(|(k, v)| (format!("spin-path-match-{k}"), v.clone())));
+    let host = req.headers().get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let full_url = HeaderValue::try_from(format!("http://{host}{path_and_query}")).ok();
+    let route = HeaderValue::from_str(matched.route.as_str()).ok();
+    let component_route = HeaderValue::from_str(matched.route.as_str().trim_end_matches("/...")).ok();
+    let path_info = HeaderValue::from_str(&matched.path_info).ok();
+    let client = HeaderValue::try_from(client.to_string()).ok();
     let map = req.headers_mut();
     if !map.contains_key(http::header::HOST) {
         map.insert(http::header::HOST, HeaderValue::from_static("localhost"));
     }
-    for (name, value) in headers {
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+    let values = [
+        (SPIN_FULL_URL, full_url),
+        (SPIN_PATH_INFO, path_info),
+        (SPIN_MATCHED_ROUTE, route.clone()),
+        (SPIN_RAW_COMPONENT_ROUTE, route),
+        (SPIN_COMPONENT_ROUTE, component_route),
+        (SPIN_BASE_PATH, Some(HeaderValue::from_static("/"))),
+        (SPIN_CLIENT_ADDR, client),
+    ];
+    // A value HTTP cannot carry (a path with control characters) is left out,
+    // as before: the component sees the request without that header.
+    for (name, value) in values {
+        if let Some(value) = value {
             map.insert(name, value);
         }
+    }
+    for (key, value) in &matched.params {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::try_from(format!("spin-path-match-{key}")), HeaderValue::from_str(value))
+        {
+            map.insert(name, value);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Route;
+
+    #[test]
+    fn spin_headers_describe_the_match() {
+        let route = Route::parse("/users/:id/...").unwrap();
+        let matched = route.matches("/users/7/a/b").unwrap();
+        let mut req = Request::builder().uri("/users/7/a/b?x=1").header("host", "example.test").body(()).unwrap();
+        set_spin_headers(&mut req, &matched, "10.0.0.9:4242".parse().unwrap());
+        let header = |name: &str| req.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header("spin-full-url").as_deref(), Some("http://example.test/users/7/a/b?x=1"));
+        assert_eq!(header("spin-path-info").as_deref(), Some("/a/b"));
+        assert_eq!(header("spin-matched-route").as_deref(), Some("/users/:id/..."));
+        assert_eq!(header("spin-raw-component-route").as_deref(), Some("/users/:id/..."));
+        assert_eq!(header("spin-component-route").as_deref(), Some("/users/:id"));
+        assert_eq!(header("spin-base-path").as_deref(), Some("/"));
+        assert_eq!(header("spin-client-addr").as_deref(), Some("10.0.0.9:4242"));
+        assert_eq!(header("spin-path-match-id").as_deref(), Some("7"));
+        assert_eq!(header("host").as_deref(), Some("example.test"));
+    }
+
+    #[test]
+    fn a_request_without_host_gets_localhost() {
+        let route = Route::parse("/...").unwrap();
+        let matched = route.matches("/").unwrap();
+        let mut req = Request::builder().uri("/").body(()).unwrap();
+        set_spin_headers(&mut req, &matched, "127.0.0.1:1".parse().unwrap());
+        assert_eq!(req.headers()["host"], "localhost");
+        assert_eq!(req.headers()["spin-full-url"], "http://localhost/");
     }
 }
