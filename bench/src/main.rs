@@ -18,7 +18,11 @@
 //! for the api component, and `GET /` throughput while revisions compile
 //! beside it. Not part of the test gate.
 //!
-//! `scripts/bench [--duration 10s] [--connections 4,64] [--paths /,/health] [--histogram] [--suites comparison,coldstart,revisions]`
+//! The host binaries are `CHAOSLAB_PROFILE`'s (default `release`;
+//! `scripts/bench --dist` builds and measures the shipped images'
+//! whole-program `dist` profile, for chaoslab and the baseline alike).
+//!
+//! `scripts/bench [--dist] [--duration 10s] [--connections 4,64] [--paths /,/health] [--histogram] [--suites comparison,coldstart,revisions]`
 
 mod coldstart;
 mod report;
@@ -96,6 +100,7 @@ fn main() -> anyhow::Result<()> {
 /// chaoslab (both links) against the native baseline.
 fn comparison(args: &Args) -> anyhow::Result<()> {
     let baseline_bin = artifacts::baseline_bin();
+    eprintln!("bench: binaries from {} (chaoslab and the baseline alike)", artifacts::bin_dir().display());
     let redis = RedisServer::start();
     let app = || Chaoslab::builder().manifest(artifacts::app_manifest()).redis(&redis.url());
     let chaoslab = app().start();

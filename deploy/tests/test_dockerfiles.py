@@ -125,3 +125,13 @@ def test_the_sidecar_image_builds_only_the_sidecar_package():
     runs = [rest for word, rest in instructions("sidecar") if word == "RUN"]
     assert any("-p chaoslab-sidecar --bin chaoslab-sidecar" in r for r in runs), runs
     assert not any("chaoslab-runtime" in r for r in runs), "the runtime (wasmtime) in the sidecar image"
+
+
+@pytest.mark.parametrize(("name", "binary"), [("sidecar", "chaoslab-sidecar"), ("chaoslab", "chaoslab")])
+def test_native_images_ship_the_dist_build_they_make(name, binary):
+    profiles = tomllib.loads((ROOT / "Cargo.toml").read_text())["profile"]
+    assert profiles["dist"]["lto"] == "fat" and profiles["dist"]["inherits"] == "release"
+    runs = " ".join(rest for word, rest in instructions(name) if word == "RUN")
+    assert re.search(rf"cargo build --locked --profile dist -p \S+ --bin {binary}\b", runs), runs
+    copies = [rest for word, rest in final_stage(name) if word == "COPY" and rest.endswith(f"/usr/local/bin/{binary}")]
+    assert copies == [f"--from=build /src/target/dist/{binary} /usr/local/bin/{binary}"], copies

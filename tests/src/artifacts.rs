@@ -20,6 +20,14 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
 }
 
+/// Where the host binaries are: the cargo profile `CHAOSLAB_PROFILE` names
+/// (default `release`, what `scripts/build` builds; `scripts/bench` sets
+/// `dist` when asked to measure the shipped images' whole-program build).
+pub fn bin_dir() -> PathBuf {
+    let profile = std::env::var("CHAOSLAB_PROFILE").unwrap_or_else(|_| "release".into());
+    target_dir().join(profile)
+}
+
 /// The main `spin.toml`.
 pub fn app_manifest() -> PathBuf {
     workspace_root().join("spin.toml")
@@ -69,7 +77,7 @@ const LAYER: &[&str] = &["components/chaos-layer/src", "components/guest-http/sr
 pub fn chaoslab_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let bin = target_dir().join("release/chaoslab");
+        let bin = bin_dir().join("chaoslab");
         check_fresh(
             &bin,
             &["runtime/src", "sidecar/src", "compose/src", "experiment/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"],
@@ -105,7 +113,7 @@ pub fn check_components() {
 pub fn sidecar_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let bin = target_dir().join("release/chaoslab-sidecar");
+        let bin = bin_dir().join("chaoslab-sidecar");
         check_fresh(&bin, &["sidecar/src", CONTRACT[0], CONTRACT[1], "Cargo.lock"]);
         bin
     })
@@ -115,7 +123,7 @@ pub fn sidecar_bin() -> &'static Path {
 pub fn wrap_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let bin = target_dir().join("release/chaoslab-wrap");
+        let bin = bin_dir().join("chaoslab-wrap");
         check_fresh(&bin, &["compose/src", "Cargo.lock"]);
         bin
     })
@@ -123,7 +131,7 @@ pub fn wrap_bin() -> &'static Path {
 
 /// The benchmark's native baseline, checked to be built and fresh.
 pub fn baseline_bin() -> PathBuf {
-    let bin = target_dir().join("release/chaoslab-baseline");
+    let bin = bin_dir().join("chaoslab-baseline");
     check_fresh(&bin, &["bench/src/baseline.rs", "Cargo.lock"]);
     bin
 }
@@ -132,7 +140,8 @@ pub fn baseline_bin() -> PathBuf {
 /// under `sources` (paths relative to the workspace root).
 fn check_fresh(artifact: &Path, sources: &[&str]) {
     let fix = "build first with `scripts/build` (cargo build --release, then `target/release/chaoslab build` \
-               for spin.toml, tests/fixtures/spin.toml and examples/python/spin.toml)";
+               for spin.toml, tests/fixtures/spin.toml and examples/python/spin.toml; with CHAOSLAB_PROFILE=dist, \
+               `scripts/bench --dist` builds the binaries in that profile)";
     let built = std::fs::metadata(artifact)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| panic!("{} is missing: {fix}", artifact.display()));
