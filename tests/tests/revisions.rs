@@ -201,8 +201,18 @@ async fn twenty_swaps_under_load_lose_nothing_and_memory_grows_only_by_the_code_
         list["revisions"].as_array().unwrap().iter().filter(|r| r["component"] == "api" && r["loaded"] == true);
     assert_eq!(loaded.count(), 6, "the serving revision and the 5 most recent others: {list:#}");
     assert_eq!(code_before, code_after, "the code kept is bounded by --keep-revisions");
-    // A leak of each swap's compiled code (1-3 MiB) over 10 swaps would pass 8 MiB.
-    assert!(after - before <= 8.0, "RSS floor {before:.1} -> {after:.1} MiB over 10 swaps: {floors:.0?}");
+    // A leak of each swap's compiled code (1-3 MiB) raises the floor at
+    // every swap: 10-30 MiB over 10 swaps, spread over them. The allocator
+    // may instead take one more segment once (a long-lived object pins
+    // it: a single step, flat after, seen at ~9 MiB on a slow VM). So the
+    // growth less its one largest swap-to-swap jump must stay small (a
+    // leak of 0.5 MiB per swap already fails that), and the step bounded.
+    let growth = after - before;
+    let largest_jump = floors[5..20].windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
+    assert!(
+        growth - largest_jump <= 4.0 && growth <= 16.0,
+        "RSS floor {before:.1} -> {after:.1} MiB over 10 swaps, {largest_jump:.1} MiB of it in one swap: {floors:.0?}"
+    );
 }
 
 #[rstest]
