@@ -179,8 +179,11 @@ fn phase_checks(phase: &str, tolerances: &PhaseTolerances, summary: &Summary, ch
             expected: format!("<= {max}"),
             measured: if empty {
                 "no requests in this phase".to_owned()
+            } else if summary.errors == 0 {
+                format!("{:.4} (0 of {})", summary.error_ratio, summary.requests)
             } else {
-                format!("{:.4} ({} of {})", summary.error_ratio, summary.errors, summary.requests)
+                let failures = stats::failures(summary);
+                format!("{:.4} ({} of {}: {failures})", summary.error_ratio, summary.errors, summary.requests)
             },
             met: !empty && summary.error_ratio <= max,
         });
@@ -217,12 +220,15 @@ mod tests {
 
     #[test]
     fn phase_checks_name_the_phase_and_the_value() {
-        let summary = Summary { requests: 10, errors: 2, error_ratio: 0.2, p99_ms: Some(12.0), ..Summary::default() };
+        let by_status = [("200", 8), ("503", 1), ("timeout", 1)].map(|(k, v)| (k.to_owned(), v)).into();
+        let summary =
+            Summary { requests: 10, by_status, errors: 2, error_ratio: 0.2, p99_ms: Some(12.0), ..Summary::default() };
         let tolerances = PhaseTolerances { max_error_ratio: Some(0.1), max_p99_ms: Some(50.0), allowed_statuses: None };
         let mut checks = Vec::new();
         phase_checks("during", &tolerances, &summary, &mut checks);
         assert_eq!(checks[0].name, "during.max_error_ratio");
-        assert!(!checks[0].met && checks[0].measured.starts_with("0.2000 (2 of 10)"));
+        assert!(!checks[0].met);
+        assert_eq!(checks[0].measured, "0.2000 (2 of 10: 503: 1, timeout: 1)");
         assert!(checks[1].met);
         let mut empty = Vec::new();
         phase_checks("after", &tolerances, &Summary::default(), &mut empty);

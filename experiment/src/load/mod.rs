@@ -55,6 +55,14 @@ impl Phase {
             _ => Self::After,
         }
     }
+
+    /// The phase of a request sent in `sent` whose answer came in `answered`:
+    /// one sent before the method but answered after it began was in flight
+    /// when the fault came (its store call may have met it), so it is not a
+    /// steady-state measurement: it belongs to `during`.
+    fn settled(sent: Self, answered: Self) -> Self {
+        if sent == Self::Before && answered != Self::Before { Self::During } else { sent }
+    }
 }
 
 /// How one request ended.
@@ -99,7 +107,8 @@ pub struct Sample {
     pub latency_us: u32,
     /// How it ended.
     pub outcome: Outcome,
-    /// The phase it was sent in.
+    /// The phase it was sent in; `during` for one sent before the method
+    /// and answered after the method began.
     pub phase: Phase,
     /// `visits` of a `200` that carried the counter.
     pub visits: Option<u64>,
@@ -315,6 +324,7 @@ fn send(shared: &Arc<Shared>, index: u64, due: Instant) {
     tokio::spawn(async move {
         let (outcome, visits) = request(&shared, &url).await;
         let latency_us = u32::try_from(due.elapsed().as_micros()).unwrap_or(u32::MAX);
+        let phase = Phase::settled(phase, Phase::from_u8(shared.phase.load(Ordering::Relaxed)));
         record(&shared, Sample { due_us, latency_us, outcome, phase, visits });
         shared.in_flight.fetch_sub(1, Ordering::AcqRel);
     });
@@ -359,4 +369,18 @@ fn open_files_limit() -> Option<u64> {
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
     line.split_whitespace().nth(3)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Phase;
+
+    #[test]
+    fn a_request_in_flight_when_the_method_begins_belongs_to_during() {
+        assert_eq!(Phase::settled(Phase::Before, Phase::Before), Phase::Before);
+        assert_eq!(Phase::settled(Phase::Before, Phase::During), Phase::During);
+        assert_eq!(Phase::settled(Phase::Before, Phase::After), Phase::During, "it overlapped the whole method");
+        assert_eq!(Phase::settled(Phase::During, Phase::After), Phase::During);
+        assert_eq!(Phase::settled(Phase::After, Phase::After), Phase::After);
+    }
 }

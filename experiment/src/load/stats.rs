@@ -94,6 +94,15 @@ pub fn outside(summary: &Summary, allowed: &[u16]) -> BTreeMap<String, u64> {
     summary.by_status.iter().filter(|(k, _)| !allowed.contains(k)).map(|(k, v)| (k.clone(), *v)).collect()
 }
 
+/// The failed outcomes (4xx, 5xx, no answer) with their counts, as
+/// `"503: 2, timeout: 1"`: what a deviation line names.
+pub fn failures(summary: &Summary) -> String {
+    let failed = |key: &str| !key.parse::<u16>().is_ok_and(|status| status < 400);
+    let parts: Vec<String> =
+        summary.by_status.iter().filter(|(k, _)| failed(k)).map(|(k, v)| format!("{k}: {v}")).collect();
+    parts.join(", ")
+}
+
 /// The Redis counter against the `200`s that carried it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CounterCheck {
