@@ -89,6 +89,11 @@ pub struct UpArgs {
     #[arg(long, env = "CHAOSLAB_NO_CACHE")]
     pub no_cache: bool,
 
+    /// Write `/tmp/perf-PID.map`, so `perf report` names the guests' Wasm
+    /// functions (`scripts/profile` sets it); a profiling aid, off by default.
+    #[arg(long, env = "CHAOSLAB_PERFMAP")]
+    pub perfmap: bool,
+
     /// Where traces, metrics and logs are exported (none by default).
     #[command(flatten)]
     pub telemetry: TelemetryArgs,

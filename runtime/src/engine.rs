@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use wasmtime::{Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Cache, CacheConfig, Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
 
 /// How often the epoch advances. A running guest yields to the scheduler at
 /// each tick, so per-request timeouts fire even inside a busy loop.
@@ -25,6 +27,8 @@ pub struct EngineSettings {
     pub max_memory_bytes: usize,
     /// Where compiled components are cached; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// Announce compiled code in `/tmp/perf-PID.map` for `perf`.
+    pub perfmap: bool,
 }
 
 /// Builds the engine.
@@ -54,6 +58,9 @@ pub fn build(settings: &EngineSettings) -> wasmtime::Result<Engine> {
         // ever used are as many as the instances alive at once.
         .max_unused_warm_slots(0);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    if settings.perfmap {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
 
     if let Some(dir) = &settings.cache_dir {
         let mut cache = CacheConfig::new();

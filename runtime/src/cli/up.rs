@@ -169,6 +169,7 @@ async fn serve_app<S: SidecarImports>(
             .saturating_add(if args.limits.instance_reuse > 1 { warm::MAX_WARM_INSTANCES as u32 } else { 0 }),
         max_memory_bytes: limits.max_memory_bytes,
         cache_dir,
+        perfmap: args.perfmap,
     };
     let engine = engine::build(&settings).map_err(|e| anyhow::anyhow!("{e:#}")).context("configuring wasmtime")?;
     let _ticker = EpochTicker::start(&engine);
