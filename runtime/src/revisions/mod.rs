@@ -10,7 +10,9 @@
 //! - [`gate`]: the health gate: instantiate, then readiness requests
 //!   in-process through the handler's own guest runner.
 //! - [`canary`]: the watch window and its verdict.
-//! - [`registry`]: [`Revisions`], the history and the control operations.
+//! - [`registry`]: [`Revisions`] and the control operations.
+//! - `history`: one component's revisions and rollout, and the bookkeeping
+//!   the operations share.
 //! - `rollout`: the background tasks: compile, gate, place, watch, retire.
 //! - [`form`], [`view`]: the control API's request and answer documents.
 //! - [`auth`]: the chaos token, asked of the sidecar.
@@ -22,6 +24,7 @@ pub mod auth;
 pub mod canary;
 pub mod form;
 pub mod gate;
+mod history;
 pub mod model;
 pub mod registry;
 mod rollout;

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use super::canary::{Verdict, Watch, WatchOutcome};
 use super::gate;
+use super::history::{History, Record, Rollout, log_failure, total};
 use super::model::{Failure, FailureKind, RevisionMeta, State};
-use super::registry::{History, Plan, Revisions, Rollout, log_failure, total};
+use super::registry::{Plan, Revisions};
 use super::split::{Counts, ServingRevision, Split};
 use super::view::CanaryView;
 use crate::app::{CompileError, DependencyError};
@@ -58,7 +59,7 @@ impl<S: SidecarImports> Revisions<S> {
     }
 
     /// Applies `change` to the record of `meta`.
-    fn update(&self, meta: &RevisionMeta, change: impl FnOnce(&mut super::registry::Record<S>)) {
+    fn update(&self, meta: &RevisionMeta, change: impl FnOnce(&mut Record<S>)) {
         let mut histories = self.lock();
         let record =
             histories.get_mut(&meta.component).and_then(|h| h.records.iter_mut().find(|r| r.meta.id == meta.id));
