@@ -2,9 +2,9 @@
 //! `--chaos-heartbeat-interval` it (re)subscribes if needed, writes the
 //! heartbeat and re-reads the shared experiments; on every announcement it
 //! re-reads at once. A re-read applies the experiments that target this
-//! replica and are not applied yet, and ends those applied here that are no
-//! longer in Redis (stopped on another replica). Failures are logged once
-//! per outage, not once per tick.
+//! replica and are not applied yet, and ends those applied here before it
+//! that are no longer in Redis (stopped on another replica). Failures are
+//! logged once per outage, not once per tick.
 
 use std::collections::HashSet;
 
@@ -13,6 +13,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::MissedTickBehavior;
 
 use super::{Cluster, LinkError};
+use crate::chaos::{ChaosEngine, Experiment};
 
 /// A shared experiment this close (ms) to its lease end is left to expire
 /// here rather than ended as "stopped" when Redis no longer has it: the
@@ -78,11 +79,24 @@ async fn heartbeat(cluster: &Cluster) -> Result<(), LinkError> {
 /// Brings this replica in line with the shared experiments in Redis.
 async fn reconcile(cluster: &Cluster) -> Result<(), LinkError> {
     let engine = &cluster.engine;
+    // What ran here before the read. Only those can have been stopped
+    // elsewhere: one this replica starts while the read is on its way is
+    // written to Redis and then adopted, so the read may miss it, and ending
+    // it would keep it off this replica for good (an ended id is never
+    // adopted again).
+    let before = engine.shared_leases();
     let now = engine.now_ms();
     let shared = cluster.link.experiments(now).await?;
+    apply(engine, &before, shared, now);
+    Ok(())
+}
+
+/// Ends the experiments of `before` that `shared` (read after `before` was
+/// taken) no longer has, and adopts those of `shared` that target this replica.
+fn apply(engine: &ChaosEngine, before: &[(String, u64)], shared: Vec<Experiment>, now: u64) {
     let in_redis: HashSet<&str> = shared.iter().map(|e| e.id.as_str()).collect();
-    for (id, ends_at_ms) in engine.shared_leases() {
-        if !in_redis.contains(id.as_str()) && ends_at_ms > now + CLOCK_SLACK_MS && engine.end_shared(&id).is_some() {
+    for (id, ends_at_ms) in before {
+        if !in_redis.contains(id.as_str()) && *ends_at_ms > now + CLOCK_SLACK_MS && engine.end_shared(id).is_some() {
             tracing::info!(experiment = %id, "shared chaos experiment stopped from another replica");
         }
     }
@@ -94,5 +108,50 @@ async fn reconcile(cluster: &Cluster) -> Result<(), LinkError> {
             }
         }
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::chaos::{EngineConfig, ErrorsSpec, Fault, Limits, ManualClock, Scope, running};
+    use crate::secret::Secret;
+
+    const T0: u64 = 1_800_000_000_000;
+
+    fn engine() -> ChaosEngine {
+        let config = EngineConfig {
+            enabled: true,
+            token: Some(Secret::new("s3cret", 1).unwrap()),
+            seed: 1,
+            limits: Limits::default(),
+            replica: "replica-a".into(),
+        };
+        ChaosEngine::new(config, Arc::new(ManualClock::at(T0)))
+    }
+
+    fn all(id: &str) -> Experiment {
+        let fault = Fault::Errors(ErrorsSpec { status: 502, percent: 100, routes: None, methods: None });
+        running(id.into(), fault, T0, 30, Scope::All, vec!["replica-a".into()])
+    }
+
+    #[test]
+    fn a_read_that_missed_an_experiment_started_here_meanwhile_leaves_it_running() {
+        let engine = engine();
+        let before = engine.shared_leases();
+        // The read goes out; meanwhile this replica starts one: written, then adopted.
+        assert!(engine.adopt(all("exp-c1")));
+        apply(&engine, &before, Vec::new(), T0);
+        assert_eq!(engine.shared_ids(), vec!["exp-c1".to_owned()], "the stale read ended it");
+    }
+
+    #[test]
+    fn a_read_without_an_experiment_that_ran_before_it_ends_it_and_adopts_what_is_new() {
+        let engine = engine();
+        assert!(engine.adopt(all("exp-c1")));
+        let before = engine.shared_leases();
+        apply(&engine, &before, vec![all("exp-c2")], T0);
+        assert_eq!(engine.shared_ids(), vec!["exp-c2".to_owned()], "c1 was stopped elsewhere, c2 is new");
+    }
 }
