@@ -25,4 +25,4 @@ pub use limits::Limits;
 pub use model::*;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use super::*;
 use crate::secret::Secret;
 
-const T0: u64 = 1_800_000_000_000;
+/// The manual clock's start (ms since the epoch).
+pub(crate) const T0: u64 = 1_800_000_000_000;
 
-fn engine(seed: u64) -> (ChaosEngine, ManualClock) {
+/// An enabled engine of replica `replica-a` on a manual clock at [`T0`].
+pub(crate) fn engine(seed: u64) -> (ChaosEngine, ManualClock) {
     let clock = ManualClock::at(T0);
     let config = EngineConfig {
         enabled: true,
@@ -233,7 +235,7 @@ fn starting_a_memory_load_does_not_hold_the_engine() {
 }
 
 /// A shared experiment as another replica wrote it.
-fn shared(id: &str, scope: Scope, replicas: &[&str], ends_in_ms: u64) -> Experiment {
+pub(crate) fn shared(id: &str, scope: Scope, replicas: &[&str], ends_in_ms: u64) -> Experiment {
     Experiment {
         id: id.into(),
         fault: errors(100),

@@ -112,46 +112,26 @@ fn apply(engine: &ChaosEngine, before: &[(String, u64)], shared: Vec<Experiment>
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::chaos::{EngineConfig, ErrorsSpec, Fault, Limits, ManualClock, Scope, running};
-    use crate::secret::Secret;
-
-    const T0: u64 = 1_800_000_000_000;
-
-    fn engine() -> ChaosEngine {
-        let config = EngineConfig {
-            enabled: true,
-            token: Some(Secret::new("s3cret", 1).unwrap()),
-            seed: 1,
-            limits: Limits::default(),
-            replica: "replica-a".into(),
-        };
-        ChaosEngine::new(config, Arc::new(ManualClock::at(T0)))
-    }
-
-    fn all(id: &str) -> Experiment {
-        let fault = Fault::Errors(ErrorsSpec { status: 502, percent: 100, routes: None, methods: None });
-        running(id.into(), fault, T0, 30, Scope::All, vec!["replica-a".into()])
-    }
+    use crate::chaos::Scope;
+    use crate::chaos::tests::{T0, engine, shared};
 
     #[test]
     fn a_read_that_missed_an_experiment_started_here_meanwhile_leaves_it_running() {
-        let engine = engine();
+        let (engine, _) = engine(1);
         let before = engine.shared_leases();
         // The read goes out; meanwhile this replica starts one: written, then adopted.
-        assert!(engine.adopt(all("exp-c1")));
+        assert!(engine.adopt(shared("exp-c1", Scope::All, &[], 30_000)));
         apply(&engine, &before, Vec::new(), T0);
         assert_eq!(engine.shared_ids(), vec!["exp-c1".to_owned()], "the stale read ended it");
     }
 
     #[test]
     fn a_read_without_an_experiment_that_ran_before_it_ends_it_and_adopts_what_is_new() {
-        let engine = engine();
-        assert!(engine.adopt(all("exp-c1")));
+        let (engine, _) = engine(1);
+        assert!(engine.adopt(shared("exp-c1", Scope::All, &[], 30_000)));
         let before = engine.shared_leases();
-        apply(&engine, &before, vec![all("exp-c2")], T0);
+        apply(&engine, &before, vec![shared("exp-c2", Scope::All, &[], 30_000)], T0);
         assert_eq!(engine.shared_ids(), vec!["exp-c2".to_owned()], "c1 was stopped elsewhere, c2 is new");
     }
 }
