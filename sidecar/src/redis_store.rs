@@ -180,13 +180,20 @@ impl RedisStore {
         self
     }
 
-    /// A second connection to the same Redis — same URL, TLS, credentials
-    /// (the Entra provider included), timeouts and retries — speaking RESP3,
-    /// whose push messages (channel messages, disconnections) go to
-    /// `pushes` and whose subscriptions redis-rs renews after each
-    /// reconnect: the chaos coordination's ([`crate::cluster`]). No Redis
-    /// fault of an experiment applies to it. Connects lazily.
-    pub fn coordination(&self, pushes: UnboundedSender<PushInfo>) -> Result<ConnectionManager, SetupError> {
+    /// Another connection to the same Redis — same URL, TLS, credentials
+    /// (the Entra provider included), timeouts and retries — for the chaos
+    /// coordination's commands ([`crate::cluster`]). No Redis fault of an
+    /// experiment applies to it. Connects lazily.
+    pub fn coordination(&self) -> Result<ConnectionManager, SetupError> {
+        ConnectionManager::new_lazy_with_config(self.conn.client.clone(), self.conn.config.clone())
+            .map_err(SetupError::Url)
+    }
+
+    /// A connection like [`Self::coordination`]'s, speaking RESP3, whose push
+    /// messages (channel messages, disconnections) go to `pushes` and whose
+    /// subscriptions redis-rs renews after each reconnect: the coordination
+    /// subscribes on it and sends nothing else. Connects lazily.
+    pub fn subscription(&self, pushes: UnboundedSender<PushInfo>) -> Result<ConnectionManager, SetupError> {
         let info = self.conn.client.get_connection_info().clone();
         let resp3 = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
         let client = tls::client(info.set_redis_settings(resp3), self.ca_file.as_deref())?;

@@ -1,14 +1,20 @@
-//! [`Link`]: the coordination's own Redis connection and its commands.
+//! [`Link`]: the coordination's own Redis connections and their commands.
 //!
-//! A second redis-rs `ConnectionManager` to the same Redis as the store
-//! (same URL, TLS, credentials provider, timeouts: [`RedisStore::coordination`]),
-//! speaking RESP3 so pub/sub messages arrive as push messages on the same
-//! multiplexed connection that runs the commands, and re-subscribed by
-//! redis-rs after every reconnect. Two reasons for a connection of its own:
-//! the Redis faults of a `redis` experiment are applied in the store's
-//! calls, so a Redis-block experiment never cuts the replicas' coordination
-//! (a real outage does); and a subscription cannot share the store's RESP2
-//! connection. Every command runs under the store's call deadline.
+//! Two more redis-rs `ConnectionManager`s to the same Redis as the store
+//! (same URL, TLS, credentials provider, timeouts: [`RedisStore::coordination`]
+//! and [`RedisStore::subscription`]): one runs the commands, the other only
+//! holds the subscription, speaking RESP3 so channel messages arrive as push
+//! messages, re-subscribed by redis-rs after every reconnect.
+//!
+//! Why not the store's connection: the Redis faults of a `redis` experiment
+//! are applied in the store's calls, so a Redis-block experiment never cuts
+//! the replicas' coordination (a real outage does). Why the subscription
+//! sends nothing: a replica announces on the channel it listens to, and
+//! Redis before 7.2 writes the push message of a client's own `PUBLISH`
+//! inside that client's `EXEC` reply, one element too many, which redis-rs
+//! then hands to the next command in flight ("Invalid response when parsing
+//! multi response"); a connection without a subscription gets no push
+//! message. Every command runs under the store's call deadline.
 
 use std::future::Future;
 use std::time::Duration;
@@ -22,11 +28,14 @@ use crate::chaos::{Experiment, ReplicaView};
 use crate::error::{SetupError, StoreError};
 use crate::redis_store::RedisStore;
 
-/// The coordination connection. Cheap to clone.
+/// The coordination connections. Cheap to clone.
 #[derive(Clone)]
 pub struct Link {
-    /// RESP3, self-reconnecting, re-subscribing.
+    /// Runs the commands; self-reconnecting.
     conn: ConnectionManager,
+    /// Holds the subscription and nothing else; RESP3, self-reconnecting,
+    /// re-subscribing.
+    subscription: ConnectionManager,
     /// Deadline of each command (the store's `--redis-call-timeout`).
     call_timeout: Duration,
     /// `host:port`, for the reasons given to clients (no credentials).
@@ -45,20 +54,32 @@ pub struct LinkError {
 }
 
 impl Link {
-    /// Sets up the connection (lazily: Redis may be down at start) and the
-    /// receiver of its push messages (channel messages, disconnections).
+    /// Sets up the connections (lazily: Redis may be down at start) and the
+    /// receiver of the subscription's push messages (channel messages,
+    /// disconnections).
     pub fn connect(store: &RedisStore) -> Result<(Self, UnboundedReceiver<PushInfo>), SetupError> {
         let (sender, pushes) = tokio::sync::mpsc::unbounded_channel();
-        let conn = store.coordination(sender)?;
-        Ok((Self { conn, call_timeout: store.call_timeout(), target: store.target().to_owned() }, pushes))
+        let link = Self {
+            conn: store.coordination()?,
+            subscription: store.subscription(sender)?,
+            call_timeout: store.call_timeout(),
+            target: store.target().to_owned(),
+        };
+        Ok((link, pushes))
     }
 
-    /// Runs one command or pipeline under the deadline.
+    /// Runs one command or pipeline under the deadline, on the commands'
+    /// connection.
     async fn bounded<T, F>(&self, call: impl FnOnce(ConnectionManager) -> F) -> Result<T, LinkError>
     where
         F: Future<Output = RedisResult<T>>,
     {
-        let source = match tokio::time::timeout(self.call_timeout, call(self.conn.clone())).await {
+        self.deadline(call(self.conn.clone())).await
+    }
+
+    /// Awaits `call` under the deadline.
+    async fn deadline<T>(&self, call: impl Future<Output = RedisResult<T>>) -> Result<T, LinkError> {
+        let source = match tokio::time::timeout(self.call_timeout, call).await {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(err)) if err.is_timeout() => StoreError::Timeout { after: self.call_timeout },
             Ok(Err(err)) => StoreError::from(err),
@@ -67,9 +88,11 @@ impl Link {
         Err(LinkError { target: self.target.clone(), source })
     }
 
-    /// Subscribes to the announcements (kept across reconnects by redis-rs).
+    /// Subscribes to the announcements (kept across reconnects by redis-rs),
+    /// on the subscription's connection.
     pub async fn subscribe(&self) -> Result<(), LinkError> {
-        self.bounded(|mut conn| async move { conn.subscribe(keys::channel()).await }).await
+        let mut subscription = self.subscription.clone();
+        self.deadline(async move { subscription.subscribe(keys::channel()).await }).await
     }
 
     /// A new shared experiment id number.

@@ -19,7 +19,8 @@
 //! second, redundant copy of the state that must be trimmed.
 //!
 //! - [`keys`]: the key names (`chaoslab:chaos:{cluster}:*`), all bounded.
-//! - [`link`]: [`Link`], the coordination's own RESP3 connection.
+//! - [`link`]: [`Link`], the coordination's own connections (commands; a
+//!   RESP3 subscription).
 //! - [`sync`]: the background task: heartbeat, re-read, apply, end.
 
 pub mod keys;
@@ -46,7 +47,7 @@ pub const FORGET_AFTER_TTLS: u32 = 10;
 pub struct Cluster {
     /// The replica's engine (it knows the replica's name).
     engine: ChaosEngine,
-    /// The coordination connection.
+    /// The coordination connections.
     link: Link,
     /// Heartbeat interval and TTL.
     settings: Arc<Settings>,
