@@ -312,11 +312,19 @@ impl Chaoslab {
         format!("{}{sidecar}", self.app.process().logs())
     }
 
-    /// Sends SIGTERM to the sidecar too (loopback mode), so it flushes its telemetry.
-    pub fn sigterm_sidecar(&self) {
+    /// Stops the app and its sidecar (loopback mode) with SIGTERM, and waits
+    /// for both to exit, so both have flushed their telemetry; panics after
+    /// `timeout` each. The app's exit status.
+    pub fn shut_down(&mut self, timeout: Duration) -> ExitStatus {
         if let Some(sidecar) = &self.sidecar {
             sidecar.sigterm();
         }
+        self.sigterm();
+        let status = self.wait(timeout);
+        if let Some(sidecar) = &mut self.sidecar {
+            sidecar.wait(timeout);
+        }
+        status
     }
 
     /// Sends SIGTERM to the app.

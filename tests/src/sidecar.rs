@@ -76,6 +76,11 @@ impl SidecarProcess {
         }
     }
 
+    /// Waits for it to exit (after [`Self::sigterm`]); panics after `timeout`.
+    pub fn wait(&mut self, timeout: std::time::Duration) -> std::process::ExitStatus {
+        self.process.as_mut().expect("sidecar running").wait(timeout)
+    }
+
     /// Stops it with SIGKILL (no goodbye), like a crash.
     pub fn kill(&mut self) {
         if let Some(mut process) = self.process.take() {

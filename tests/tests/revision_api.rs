@@ -257,9 +257,7 @@ async fn revisions_are_on_every_request_span_and_metric_and_their_events_are_log
             chaoslab_tests::poll::until(Duration::from_secs(10), || otlp.log_bodies().iter().any(|l| l == body));
         assert!(logged, "{body}: {:#?}", otlp.log_bodies());
     }
-    app.sigterm_sidecar();
-    app.sigterm();
-    app.wait(Duration::from_secs(15));
+    app.shut_down(Duration::from_secs(15));
     let points = otlp.metric_points("http.server.request.duration");
     for rev in ["api-rev-1", "api-rev-2"] {
         assert!(

@@ -126,9 +126,7 @@ async fn otlp_receives_the_request_span_with_its_redis_span_as_descendant(
     }
     assert_eq!(request.service, "chaoslab-runtime");
     // Graceful shutdown flushes the metrics.
-    app.sigterm_sidecar();
-    app.sigterm();
-    app.wait(Duration::from_secs(15));
+    app.shut_down(Duration::from_secs(15));
     let metrics = otlp.metric_names();
     assert!(metrics.iter().any(|m| m == "http.server.request.duration"), "{metrics:?}");
 }
@@ -204,9 +202,7 @@ async fn component_events_and_counters_reach_otlp_in_the_request_trace(
     let failed_redis = spans.iter().find(|s| s.name == "redis INCRBY").expect("the Redis span");
     assert_eq!(failed_redis.status, 2, "error status");
     assert_eq!(failed_redis.attr("error.type"), Some("injected"));
-    app.sigterm_sidecar();
-    app.sigterm();
-    app.wait(Duration::from_secs(15));
+    app.shut_down(Duration::from_secs(15));
     let metrics = otlp.metric_names();
     assert!(metrics.iter().any(|m| m == "chaoslab.component.counter"), "{metrics:?}");
     assert!(metrics.iter().any(|m| m == "chaoslab.redis.errors"), "{metrics:?}");
