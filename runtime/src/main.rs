@@ -32,7 +32,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("chaoslab: error: {err:#}");
+            eprintln!("chaoslab: error: {}", chaoslab_sidecar::error::one_line(&err));
             std::process::ExitCode::FAILURE
         }
     }

@@ -1,5 +1,6 @@
 //! [`StoreError`]: why a store call failed, typed by cause; [`SetupError`]:
-//! why the Redis connection could not be set up at start-up.
+//! why the Redis connection could not be set up at start-up; [`one_line`]:
+//! how the binaries print the error that ends them.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -167,5 +168,45 @@ mod tests {
         let e = StoreError::Timeout { after: Duration::from_millis(250) };
         assert!(e.is_timeout());
         assert_eq!(e.to_string(), "redis did not answer within 250ms");
+    }
+}
+
+/// `err` and its causes on one line, `: `-separated like anyhow's `{:#}`,
+/// each text once: most of our errors say their cause in their own message
+/// too (clients see that message alone), and the chain would repeat it
+/// ("cannot read manifest spin.toml: No such file or directory (os error 2):
+/// No such file or directory (os error 2)").
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod one_line_tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_the_message_already_shows_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let err = SetupError::CaFile { path: "ca.pem".into(), source: io };
+        let err = anyhow::Error::new(err).context("starting the sidecar");
+        assert_eq!(format!("{err:#}").matches("no such file").count(), 2, "anyhow's chain repeats it");
+        assert_eq!(one_line(&err), "starting the sidecar: cannot read the Redis CA file ca.pem: no such file");
+    }
+
+    #[test]
+    fn a_cause_the_message_does_not_show_is_kept() {
+        let err = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(one_line(&err), "outer: inner");
     }
 }

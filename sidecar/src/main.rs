@@ -16,7 +16,7 @@ fn main() -> std::process::ExitCode {
     match chaoslab_sidecar::run(SidecarConfig::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("chaoslab-sidecar: error: {err:#}");
+            eprintln!("chaoslab-sidecar: error: {}", chaoslab_sidecar::error::one_line(&err));
             std::process::ExitCode::FAILURE
         }
     }

@@ -42,6 +42,7 @@ fn unreadable_manifest_is_a_clear_error(#[values(Link::InProcess, Link::Loopback
     let err =
         start_fails(Chaoslab::builder().link(link).manifest("/nonexistent/spin.toml").redis("redis://127.0.0.1:1"));
     assert!(err.contains("cannot read manifest /nonexistent/spin.toml"), "{err}");
+    assert_eq!(err.matches("(os error 2)").count(), 1, "the cause said once: {err}");
 }
 
 #[rstest]
