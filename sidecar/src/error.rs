@@ -131,6 +131,26 @@ pub enum SetupError {
     },
 }
 
+/// `err` and its causes on one line, `: `-separated like anyhow's `{:#}`,
+/// each text once: most of our errors say their cause in their own message
+/// too (clients see that message alone), and the chain would repeat it
+/// ("cannot read manifest spin.toml: No such file or directory (os error 2):
+/// No such file or directory (os error 2)").
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,31 +189,6 @@ mod tests {
         assert!(e.is_timeout());
         assert_eq!(e.to_string(), "redis did not answer within 250ms");
     }
-}
-
-/// `err` and its causes on one line, `: `-separated like anyhow's `{:#}`,
-/// each text once: most of our errors say their cause in their own message
-/// too (clients see that message alone), and the chain would repeat it
-/// ("cannot read manifest spin.toml: No such file or directory (os error 2):
-/// No such file or directory (os error 2)").
-pub fn one_line(err: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in err.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
-}
-
-#[cfg(test)]
-mod one_line_tests {
-    use super::*;
 
     #[test]
     fn a_cause_the_message_already_shows_is_not_repeated() {
