@@ -18,6 +18,8 @@
 //!   link token, trace spans) and the container probes.
 //! - [`redis_store`]: [`RedisStore`], the Redis connection (redis-rs
 //!   `ConnectionManager`) with every call under a hard deadline.
+//! - [`renewing`]: a `ConnectionManager` replaced after Redis refused its
+//!   credentials (the store's and the coordination's connections).
 //! - [`redis_child`]: the `redis-server` started when no Redis URL is configured.
 //! - [`tls`]: the redis-rs client for a URL, `rediss://` with an optional root CA.
 //! - [`auth`]: the authentication mode, checked against the URL.
@@ -45,6 +47,7 @@ pub mod error;
 pub mod listener;
 pub mod redis_child;
 pub mod redis_store;
+pub mod renewing;
 pub mod rpc;
 pub mod secret;
 pub mod services;

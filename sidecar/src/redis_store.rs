@@ -7,25 +7,24 @@
 //!
 //! TLS (`rediss://`) and the authentication mode (none, the URL's password,
 //! or Entra ID tokens that are renewed and re-sent) are set up by
-//! [`RedisStore::connect`]. redis-rs keeps a connection whose handshake failed
-//! (`AUTH` refused) failed until an I/O error, so after such a failure the
-//! store replaces the connection manager: the next call connects afresh, with
+//! [`RedisStore::connect`]. After Redis refused the credentials the connection
+//! manager is replaced ([`Renewing`]): the next call connects afresh, with
 //! the current credentials, and succeeds once the ACL or the token is right.
 
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, ErrorKind, ProtocolVersion, PushInfo, RedisError, RedisResult};
+use redis::{AsyncCommands, ProtocolVersion, PushInfo, RedisResult};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::chaos::{ChaosEngine, RedisMode};
 use crate::config::{RedisArgs, RedisAuth};
 use crate::entra::{EntraCredentials, EntraSettings};
 use crate::error::{SetupError, StoreError, StoreResult};
+use crate::renewing::Renewing;
 use crate::{auth, telemetry, tls};
 use tracing::Instrument;
 
@@ -41,7 +40,7 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(250);
 pub struct RedisStore {
     /// The multiplexed, self-reconnecting connection, and how to build a new
     /// one when a handshake failure left it stuck.
-    conn: Arc<Connection>,
+    conn: Arc<Renewing>,
     /// Hard deadline for each call, including any wait for a connection.
     call_timeout: Duration,
     /// `host:port` for logs and errors; never includes credentials.
@@ -65,61 +64,6 @@ pub struct AuthSummary {
     pub first_token: Option<Duration>,
     /// Keeps the Entra supervisor running as long as the store lives.
     credentials: Option<EntraCredentials>,
-}
-
-/// The current connection manager and the recipe for a fresh one.
-struct Connection {
-    /// The manager in use, with a generation number bumped on each replacement.
-    current: RwLock<(u64, ConnectionManager)>,
-    /// Client (URL, TLS) the managers are built from.
-    client: redis::Client,
-    /// Timeouts, retries and credentials provider of every manager.
-    config: ConnectionManagerConfig,
-    /// A replacement is connecting in the background (at most one at a time).
-    renewing: AtomicBool,
-}
-
-impl Connection {
-    fn new(client: redis::Client, config: ConnectionManagerConfig) -> Result<Self, SetupError> {
-        let manager =
-            ConnectionManager::new_lazy_with_config(client.clone(), config.clone()).map_err(SetupError::Url)?;
-        Ok(Self { current: RwLock::new((0, manager)), client, config, renewing: AtomicBool::new(false) })
-    }
-
-    /// The manager in use and its generation.
-    fn get(&self) -> (u64, ConnectionManager) {
-        self.current.read().expect("connection lock").clone()
-    }
-
-    /// After `err` on the manager of `generation`: when its handshake failed
-    /// (it would fail every call until an I/O error), a fresh manager
-    /// connects in the background, with the current credentials, and takes
-    /// over once its handshake is done. Calls meanwhile fail fast, as before.
-    fn recover(self: &Arc<Self>, generation: u64, err: &RedisError) {
-        if err.kind() != ErrorKind::AuthenticationFailed || self.renewing.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        tracing::warn!(error = %err, "redis refused the credentials; reconnecting in the background");
-        let this = self.clone();
-        tokio::spawn(async move {
-            match ConnectionManager::new_lazy_with_config(this.client.clone(), this.config.clone()) {
-                Ok(fresh) => {
-                    let outcome = redis::cmd("PING").query_async::<()>(&mut fresh.clone()).await;
-                    let mut current = this.current.write().expect("connection lock");
-                    if current.0 == generation {
-                        *current = (generation + 1, fresh);
-                    }
-                    drop(current);
-                    match outcome {
-                        Ok(()) => tracing::info!("redis accepted the credentials again"),
-                        Err(err) => tracing::warn!(error = %err, "redis still refuses the credentials"),
-                    }
-                }
-                Err(build) => tracing::warn!(error = %build, "cannot rebuild the redis connection"),
-            }
-            this.renewing.store(false, Ordering::Release);
-        });
-    }
 }
 
 impl RedisStore {
@@ -168,7 +112,7 @@ impl RedisStore {
             first_token_ms = summary.first_token.map(|d| d.as_millis() as u64),
             "redis target"
         );
-        let conn = Arc::new(Connection::new(client, config)?);
+        let conn = Renewing::new(client, config, "store")?;
         let store = Self { conn, call_timeout: *args.call_timeout, target, auth: summary, chaos: None, ca_file };
         store.warm_up(started);
         Ok(store)
@@ -183,22 +127,24 @@ impl RedisStore {
     /// Another connection to the same Redis — same URL, TLS, credentials
     /// (the Entra provider included), timeouts and retries — for the chaos
     /// coordination's commands ([`crate::cluster`]). No Redis fault of an
-    /// experiment applies to it. Connects lazily.
-    pub fn coordination(&self) -> Result<ConnectionManager, SetupError> {
-        ConnectionManager::new_lazy_with_config(self.conn.client.clone(), self.conn.config.clone())
-            .map_err(SetupError::Url)
+    /// experiment applies to it. Connects lazily; replaced after refused
+    /// credentials, as the store's is.
+    pub fn coordination(&self) -> Result<Arc<Renewing>, SetupError> {
+        Renewing::new(self.conn.client().clone(), self.conn.config().clone(), "coordination")
     }
 
     /// A connection like [`Self::coordination`]'s, speaking RESP3, whose push
     /// messages (channel messages, disconnections) go to `pushes` and whose
     /// subscriptions redis-rs renews after each reconnect: the coordination
-    /// subscribes on it and sends nothing else. Connects lazily.
-    pub fn subscription(&self, pushes: UnboundedSender<PushInfo>) -> Result<ConnectionManager, SetupError> {
-        let info = self.conn.client.get_connection_info().clone();
+    /// subscribes on it and sends nothing else. Connects lazily; replaced
+    /// after refused credentials (the replacement has no subscription until
+    /// the coordination subscribes again).
+    pub fn subscription(&self, pushes: UnboundedSender<PushInfo>) -> Result<Arc<Renewing>, SetupError> {
+        let info = self.conn.client().get_connection_info().clone();
         let resp3 = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
         let client = tls::client(info.set_redis_settings(resp3), self.ca_file.as_deref())?;
-        let config = self.conn.config.clone().set_push_sender(pushes).set_automatic_resubscription();
-        ConnectionManager::new_lazy_with_config(client, config).map_err(SetupError::Url)
+        let config = self.conn.config().clone().set_push_sender(pushes).set_automatic_resubscription();
+        Renewing::new(client, config, "subscription")
     }
 
     /// The deadline of every call (`--redis-call-timeout`).

@@ -4,7 +4,8 @@
 //! any replica ends it everywhere; expiry needs no call; a replica started
 //! later picks it up; a killed replica leaves `status?scope=all`; Redis down
 //! refuses `scope: "all"` with 503 while replica-scoped experiments work;
-//! the coordination's keys do not grow with the experiments run.
+//! a replica refused by Redis's ACL coordinates once it is admitted; the
+//! coordination's keys do not grow with the experiments run.
 //!
 //! The Spin mode (three real `spin up`, each beside its `chaoslab-sidecar`)
 //! runs the first test only: there the engine and its coordination are the
@@ -236,6 +237,42 @@ async fn with_redis_down_scope_all_is_503_replica_scope_works_and_the_replicas_a
         on_b.sort();
         assert_eq!(on_a, on_b, "answering={answering}");
     }
+}
+
+/// A replica started before Redis admits its ACL user: once the user is
+/// created, the coordination comes back by itself, as the store does (its
+/// connections are replaced after refused credentials; redis-rs alone would
+/// keep them failing until an I/O error). In-process only: the sidecar's
+/// coordination is the same code under both links.
+#[tokio::test]
+async fn a_replica_refused_by_the_acl_coordinates_once_it_is_admitted() {
+    let mut redis = RedisServer::start();
+    redis.require_acl();
+    let url = format!("redis://replica-user:pw-4f1e@127.0.0.1:{}", redis.port());
+    let app = Chaoslab::builder().redis(&url).args(HEARTBEAT).start();
+    // Until redis-rs gives up its connect retries, calls time out; then Redis's
+    // refusal is the reason given.
+    let refused = time_until(Duration::from_secs(5), async || {
+        let all = app.chaos(Method::GET, "/chaos/status?scope=all", "").await;
+        all.status == 503 && all.text().contains("denied")
+    })
+    .await;
+    assert!(refused.is_some(), "the coordination was not refused: {}", app.logs());
+
+    redis.command(&["ACL", "SETUSER", "replica-user", "on", ">pw-4f1e", "~*", "&*", "+@all"]);
+    let name = name(&app).await;
+    let back = time_until(Duration::from_secs(5), async || {
+        let all = app.chaos(Method::GET, "/chaos/status?scope=all", "").await;
+        all.status == 200
+            && all.json()["replicas"].as_array().is_some_and(|replicas| {
+                replicas.iter().any(|replica| replica["name"] == name.as_str() && replica["answering"] == true)
+            })
+    })
+    .await;
+    assert!(back.is_some(), "the coordination did not come back after the ACL was fixed: {}", app.logs());
+    let started = app.start_experiment("errors", r#"{"status":418,"scope":"all","duration_seconds":30}"#).await;
+    assert_eq!(started["scope"], "all");
+    assert_eq!(app.get("/").await.status, 418, "the shared experiment applies here");
 }
 
 #[rstest]

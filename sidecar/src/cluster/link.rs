@@ -14,9 +14,13 @@
 //! inside that client's `EXEC` reply, one element too many, which redis-rs
 //! then hands to the next command in flight ("Invalid response when parsing
 //! multi response"); a connection without a subscription gets no push
-//! message. Every command runs under the store's call deadline.
+//! message. Every command runs under the store's call deadline, and either
+//! connection is replaced after Redis refused its credentials, as the
+//! store's is ([`Renewing`]), so the coordination comes back by itself once
+//! the ACL or the token is right again.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
@@ -27,15 +31,16 @@ use super::keys;
 use crate::chaos::{Experiment, ReplicaView};
 use crate::error::{SetupError, StoreError};
 use crate::redis_store::RedisStore;
+use crate::renewing::Renewing;
 
 /// The coordination connections. Cheap to clone.
 #[derive(Clone)]
 pub struct Link {
     /// Runs the commands; self-reconnecting.
-    conn: ConnectionManager,
+    conn: Arc<Renewing>,
     /// Holds the subscription and nothing else; RESP3, self-reconnecting,
     /// re-subscribing.
-    subscription: ConnectionManager,
+    subscription: Arc<Renewing>,
     /// Deadline of each command (the store's `--redis-call-timeout`).
     call_timeout: Duration,
     /// `host:port`, for the reasons given to clients (no credentials).
@@ -74,25 +79,38 @@ impl Link {
     where
         F: Future<Output = RedisResult<T>>,
     {
-        self.deadline(call(self.conn.clone())).await
+        self.on(&self.conn, call).await
     }
 
-    /// Awaits `call` under the deadline.
-    async fn deadline<T>(&self, call: impl Future<Output = RedisResult<T>>) -> Result<T, LinkError> {
-        let source = match tokio::time::timeout(self.call_timeout, call).await {
+    /// Runs `call` on `connection`'s current manager under the deadline; a
+    /// refusal of the credentials has the manager replaced.
+    async fn on<T, F>(
+        &self,
+        connection: &Arc<Renewing>,
+        call: impl FnOnce(ConnectionManager) -> F,
+    ) -> Result<T, LinkError>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
+        let (generation, manager) = connection.get();
+        let source = match tokio::time::timeout(self.call_timeout, call(manager)).await {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(err)) if err.is_timeout() => StoreError::Timeout { after: self.call_timeout },
-            Ok(Err(err)) => StoreError::from(err),
+            Ok(Err(err)) => {
+                connection.recover(generation, &err);
+                if err.is_timeout() { StoreError::Timeout { after: self.call_timeout } } else { StoreError::from(err) }
+            }
             Err(_elapsed) => StoreError::Timeout { after: self.call_timeout },
         };
         Err(LinkError { target: self.target.clone(), source })
     }
 
-    /// Subscribes to the announcements (kept across reconnects by redis-rs),
-    /// on the subscription's connection.
+    /// Subscribes to the announcements on the subscription's connection.
+    /// redis-rs renews the subscription after each reconnect; a manager that
+    /// replaced a refused one starts without it, and a refused one only says
+    /// so when asked: the coordination calls this on every tick (Redis
+    /// answers a repeated `SUBSCRIBE` to the same channel without change).
     pub async fn subscribe(&self) -> Result<(), LinkError> {
-        let mut subscription = self.subscription.clone();
-        self.deadline(async move { subscription.subscribe(keys::channel()).await }).await
+        self.on(&self.subscription, |mut manager| async move { manager.subscribe(keys::channel()).await }).await
     }
 
     /// A new shared experiment id number.

@@ -1,6 +1,7 @@
 //! The coordination's background task, one per replica: on every tick of
-//! `--chaos-heartbeat-interval` it (re)subscribes if needed, writes the
-//! heartbeat and re-reads the shared experiments; on every announcement it
+//! `--chaos-heartbeat-interval` it subscribes (again: a subscription
+//! connection replaced after refused credentials starts without one),
+//! writes the heartbeat and re-reads the shared experiments; on every announcement it
 //! re-reads at once. A re-read applies the experiments that target this
 //! replica and are not applied yet, and ends those applied here before it
 //! that are no longer in Redis (stopped on another replica). Failures are
@@ -24,18 +25,17 @@ const CLOCK_SLACK_MS: u64 = 1000;
 pub async fn run(cluster: Cluster, mut pushes: UnboundedReceiver<PushInfo>) {
     let mut tick = tokio::time::interval(cluster.settings.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut subscribed = false;
     let mut healthy = true;
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 let outcome = async {
-                    if !subscribed {
-                        cluster.link.subscribe().await?;
-                        subscribed = true;
-                    }
+                    // A subscription that failed does not hold up the
+                    // heartbeat and the re-read; it is reported after them.
+                    let subscribed = cluster.link.subscribe().await;
                     heartbeat(&cluster).await?;
-                    reconcile(&cluster).await
+                    reconcile(&cluster).await?;
+                    subscribed
                 }
                 .await;
                 report(&mut healthy, outcome);
