@@ -213,7 +213,6 @@ impl RedisStore {
         F: Future<Output = RedisResult<T>>,
     {
         let fault = self.chaos.as_ref().and_then(ChaosEngine::redis_fault);
-        let (generation, conn) = self.conn.get();
         let work = async {
             if let Some(fault) = fault {
                 match fault.mode {
@@ -222,10 +221,7 @@ impl RedisStore {
                     RedisMode::Slow => tokio::time::sleep(fault.delay).await,
                 }
             }
-            call(conn).await.map_err(|err| {
-                self.conn.recover(generation, &err);
-                if err.is_timeout() { StoreError::Timeout { after: self.call_timeout } } else { StoreError::from(err) }
-            })
+            self.conn.call(self.call_timeout, call).await
         };
         match tokio::time::timeout(self.call_timeout, work).await {
             Ok(result) => result,

@@ -9,13 +9,15 @@
 //! once its handshake is done: the next calls succeed without a restart.
 //! The store's connection and both coordination connections are each one.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{ErrorKind, RedisError};
+use redis::{ErrorKind, RedisError, RedisResult};
 
-use crate::error::SetupError;
+use crate::error::{SetupError, StoreError, StoreResult};
 
 /// The current connection manager and the recipe for a fresh one.
 pub struct Renewing {
@@ -52,6 +54,25 @@ impl Renewing {
     /// The manager in use and its generation.
     pub fn get(&self) -> (u64, ConnectionManager) {
         self.current.read().expect("connection lock").clone()
+    }
+
+    /// Runs `call` on the manager in use, its error mapped by cause (a
+    /// redis-rs response timeout is a [`StoreError::Timeout`] after
+    /// `deadline`); a refusal of the credentials has the manager replaced.
+    /// The caller bounds the whole call with `deadline`.
+    pub async fn call<T, F>(
+        self: &Arc<Self>,
+        deadline: Duration,
+        call: impl FnOnce(ConnectionManager) -> F,
+    ) -> StoreResult<T>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
+        let (generation, manager) = self.get();
+        call(manager).await.map_err(|err| {
+            self.recover(generation, &err);
+            if err.is_timeout() { StoreError::Timeout { after: deadline } } else { StoreError::from(err) }
+        })
     }
 
     /// The client the managers are built from.

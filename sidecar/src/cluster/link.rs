@@ -92,13 +92,9 @@ impl Link {
     where
         F: Future<Output = RedisResult<T>>,
     {
-        let (generation, manager) = connection.get();
-        let source = match tokio::time::timeout(self.call_timeout, call(manager)).await {
+        let source = match tokio::time::timeout(self.call_timeout, connection.call(self.call_timeout, call)).await {
             Ok(Ok(value)) => return Ok(value),
-            Ok(Err(err)) => {
-                connection.recover(generation, &err);
-                if err.is_timeout() { StoreError::Timeout { after: self.call_timeout } } else { StoreError::from(err) }
-            }
+            Ok(Err(source)) => source,
             Err(_elapsed) => StoreError::Timeout { after: self.call_timeout },
         };
         Err(LinkError { target: self.target.clone(), source })
