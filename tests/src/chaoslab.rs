@@ -363,6 +363,18 @@ impl Chaoslab {
         assert_eq!(resp.status, 202, "POST /chaos/{kind} {body}: {}", resp.text());
         resp.json()
     }
+
+    /// Whether `GET /chaos/status?scope=all` answers and lists the replica
+    /// `name` (any replica when `None`) as answering: its heartbeat, written
+    /// by the coordination, is in Redis. False, not a panic, while the
+    /// coordination is down.
+    pub async fn lists_answering(&self, name: Option<&str>) -> bool {
+        let all = self.chaos(http::Method::GET, "/chaos/status?scope=all", "").await;
+        all.status == 200
+            && all.json()["replicas"].as_array().is_some_and(|replicas| {
+                replicas.iter().any(|r| r["answering"] == true && name.is_none_or(|name| r["name"] == name))
+            })
+    }
 }
 
 #[cfg(test)]

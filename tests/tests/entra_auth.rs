@@ -233,20 +233,13 @@ async fn refused_token_makes_health_503_with_the_reason_until_the_acl_admits_it(
     // connections: this replica's heartbeat is in Redis again, and a
     // scope-all experiment is written there and applied.
     let start = Instant::now();
-    while !app.wait_for_log("chaos coordination restored") || !answering(&app).await {
+    while !app.wait_for_log("chaos coordination restored") || !app.lists_answering(None).await {
         assert!(start.elapsed() < Duration::from_secs(10), "the coordination did not come back: {}", app.logs());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     app.start_experiment("errors", r#"{"status":418,"scope":"all","duration_seconds":30}"#).await;
     assert_eq!(app.get("/").await.status, 418);
     assert_no_secrets(&app, &fake);
-}
-
-/// Whether `app` lists itself as answering in `GET /chaos/status?scope=all`
-/// (its heartbeat, written by the coordination, is in Redis).
-async fn answering(app: &Chaoslab) -> bool {
-    let all = app.chaos(http::Method::GET, "/chaos/status?scope=all", "").await;
-    all.status == 200 && all.json()["replicas"].as_array().is_some_and(|r| r.iter().any(|r| r["answering"] == true))
 }
 
 #[tokio::test]

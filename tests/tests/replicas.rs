@@ -261,14 +261,7 @@ async fn a_replica_refused_by_the_acl_coordinates_once_it_is_admitted() {
 
     redis.command(&["ACL", "SETUSER", "replica-user", "on", ">pw-4f1e", "~*", "&*", "+@all"]);
     let name = name(&app).await;
-    let back = time_until(Duration::from_secs(5), async || {
-        let all = app.chaos(Method::GET, "/chaos/status?scope=all", "").await;
-        all.status == 200
-            && all.json()["replicas"].as_array().is_some_and(|replicas| {
-                replicas.iter().any(|replica| replica["name"] == name.as_str() && replica["answering"] == true)
-            })
-    })
-    .await;
+    let back = time_until(Duration::from_secs(5), async || app.lists_answering(Some(&name)).await).await;
     assert!(back.is_some(), "the coordination did not come back after the ACL was fixed: {}", app.logs());
     let started = app.start_experiment("errors", r#"{"status":418,"scope":"all","duration_seconds":30}"#).await;
     assert_eq!(started["scope"], "all");
