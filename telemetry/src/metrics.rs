@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `http.server.request.duration` (s) | histogram | `http.route`, `http.request.method`, `http.response.status_code`, `chaoslab.revision` (when a revision served it) |
 //! | `chaoslab.http.requests` | counter | same |
+//! | `chaoslab.http.connections` | counter | `chaoslab.listener` = `runtime` (the data plane of `chaoslab up`) or `sidecar` (the link, probes, chaos API) |
 //! | `db.client.operation.duration` (s) | histogram | `db.system.name` = `redis`, `db.operation.name`, `outcome` |
 //! | `chaoslab.redis.errors` | counter | `db.operation.name`, `error.type` |
 //! | `chaoslab.chaos.active_experiments` | gauge | `chaos.kind` |
@@ -32,6 +33,9 @@ pub struct Instruments {
     pub request_duration: Histogram<f64>,
     /// Requests by route, method and status.
     pub requests: Counter<u64>,
+    /// Connections accepted, by listener: whether clients (the bridge
+    /// among them) keep their connections or open one per request.
+    pub connections: Counter<u64>,
     /// Redis call durations by operation and outcome.
     pub redis_duration: Histogram<f64>,
     /// Failed Redis calls by operation and error type.
@@ -51,6 +55,10 @@ impl Instruments {
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
             requests: meter.u64_counter("chaoslab.http.requests").with_description("HTTP requests served").build(),
+            connections: meter
+                .u64_counter("chaoslab.http.connections")
+                .with_description("TCP connections accepted by the HTTP listener")
+                .build(),
             redis_duration: meter
                 .f64_histogram("db.client.operation.duration")
                 .with_unit("s")
@@ -78,6 +86,11 @@ impl Instruments {
         }
         self.request_duration.record(took.as_secs_f64(), &attrs);
         self.requests.add(1, &attrs);
+    }
+
+    /// Records one connection accepted by the listener of `role`.
+    pub fn record_connection(&self, role: crate::Role) {
+        self.connections.add(1, &[KeyValue::new("chaoslab.listener", role.as_str())]);
     }
 
     /// Records one Redis call; `error` is its error type when it failed.
@@ -169,6 +182,7 @@ mod tests {
         let instruments = Instruments::new(&meter);
         instruments.record_request("/", Some("api-rev-1"), "GET", 200, Duration::from_millis(3));
         instruments.record_redis("INCRBY", None, Duration::from_micros(300));
+        instruments.record_connection(crate::Role::Sidecar);
         instruments.record_redis("PING", Some("timeout"), Duration::from_millis(500));
         observe_chaos(&meter, || ChaosSnapshot {
             active_by_kind: vec![("latency", 1)],
@@ -182,6 +196,7 @@ mod tests {
                 "chaoslab.chaos.active_experiments",
                 "chaoslab.chaos.load.cpu_workers",
                 "chaoslab.chaos.load.memory",
+                "chaoslab.http.connections",
                 "chaoslab.http.requests",
                 "chaoslab.redis.errors",
                 "db.client.operation.duration",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chaoslab_tests::sidecar::LINK_TOKEN;
-use chaoslab_tests::{Chaoslab, Link, RedisServer, SidecarProcess, artifacts, get, request};
+use chaoslab_tests::{Chaoslab, FakeOtlp, Link, RedisServer, SidecarProcess, artifacts, get, request};
 use http::Method;
 use rstest::rstest;
 
@@ -107,6 +107,58 @@ async fn holds_do_not_count_against_the_request_timeout(#[values(Link::InProcess
     let resp = get(&app.url("/health"), Duration::from_secs(5)).await.unwrap();
     assert_eq!(resp.status, 200, "held past the 1 s timeout, then served: {}", resp.text());
     assert!(start.elapsed() >= Duration::from_millis(1500), "not held: {:?}", start.elapsed());
+}
+
+/// The bridge keeps its connections to the sidecar: 400 requests, two
+/// sidecar calls each (the chaos decision, the store call), open a handful
+/// of connections, not one per call — under `chaoslab up`'s pooled client
+/// and under the Spin CLI's own outbound client. Counted by the sidecar's
+/// `chaoslab.http.connections`, exported when it stops.
+#[rstest]
+#[tokio::test]
+async fn the_bridge_keeps_its_connections_to_the_sidecar(#[values(Link::Loopback, Link::Spin)] link: Link) {
+    const SEQUENTIAL: i64 = 200;
+    const CLIENTS: i64 = 8;
+    const EACH: i64 = 25;
+    let redis = RedisServer::start();
+    let otlp = FakeOtlp::start();
+    let mut app = Chaoslab::builder()
+        .link(link)
+        .redis(&redis.url())
+        .env_both("OTEL_EXPORTER_OTLP_ENDPOINT", &otlp.endpoint())
+        .start();
+    for _ in 0..SEQUENTIAL {
+        let resp = app.get("/").await;
+        assert_eq!(resp.status, 200, "{}", resp.text());
+    }
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..CLIENTS {
+        let url = app.url("/");
+        clients.spawn(async move {
+            for _ in 0..EACH {
+                let resp = get(&url, Duration::from_secs(5)).await.expect("GET /");
+                assert_eq!(resp.status, 200, "{}", resp.text());
+            }
+        });
+    }
+    while let Some(done) = clients.join_next().await {
+        done.expect("a client");
+    }
+    let requests = SEQUENTIAL + CLIENTS * EACH;
+    assert_eq!(redis.get_int("chaoslab:visits"), requests, "every request made its store call");
+
+    let sidecar = app.sidecar().expect("a sidecar process");
+    sidecar.sigterm();
+    assert!(sidecar.wait(Duration::from_secs(15)).success(), "{}", sidecar.logs());
+    let accepted = otlp
+        .last_int_sum("chaoslab.http.connections", ("chaoslab.listener", "sidecar"))
+        .unwrap_or_else(|| panic!("no connection count from the sidecar: {:?}", otlp.metric_names()));
+    eprintln!("{link:?}: {requests} requests, {} sidecar calls, {accepted} connections", 2 * requests);
+    assert!(
+        accepted <= 2 * CLIENTS,
+        "{accepted} connections for {} sidecar calls: the bridge's connections are not reused",
+        2 * requests
+    );
 }
 
 #[tokio::test]

@@ -46,5 +46,6 @@ pub async fn serve<S: SidecarImports>(
             async move { Ok::<_, std::convert::Infallible>(handler.handle(req, client).await) }
         })
     };
-    chaoslab_sidecar::listener::serve(listener, connections, make, shutdown, grace).await
+    chaoslab_sidecar::listener::serve(listener, chaoslab_telemetry::Role::Runtime, connections, make, shutdown, grace)
+        .await
 }

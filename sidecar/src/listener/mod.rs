@@ -53,9 +53,11 @@ pub enum Drained {
 /// Serves `listener` with the service `make(peer)` builds for each
 /// connection, within `limits`, until `shutdown` resolves; then stops
 /// accepting, lets each connection finish its request and close, and waits
-/// up to `grace` for them.
+/// up to `grace` for them. Each connection accepted counts in the
+/// `chaoslab.http.connections` metric under `role`'s listener.
 pub async fn serve<M, S, B>(
     listener: TcpListener,
+    role: chaoslab_telemetry::Role,
     limits: ConnectionArgs,
     make: M,
     shutdown: impl Future<Output = ()>,
@@ -106,6 +108,7 @@ where
             },
         };
         let _ = stream.set_nodelay(true);
+        chaoslab_telemetry::metrics::instruments().record_connection(role);
         let registered = registry.register();
         let state = registered.state.clone();
         let io = TokioIo::new(Watched::new(stream, state.clone()));

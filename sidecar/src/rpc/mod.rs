@@ -109,7 +109,8 @@ pub async fn serve(
             app.clone().oneshot(req)
         })
     };
-    let drained = listener::serve(listener, connections, make, signal, grace).await?;
+    let drained =
+        listener::serve(listener, chaoslab_telemetry::Role::Sidecar, connections, make, signal, grace).await?;
     if drained == Drained::TimedOut {
         tracing::warn!(?grace, "grace period over; cutting remaining calls");
     }

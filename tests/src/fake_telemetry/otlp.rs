@@ -52,6 +52,19 @@ pub(super) struct Received {
     pub(super) metric_names: Vec<String>,
     /// Metric data points: the metric's name and the point's attributes.
     pub(super) metric_points: Vec<(String, Vec<(String, String)>)>,
+    /// Integer sums (counters) as exported.
+    pub(super) int_sums: Vec<IntSum>,
+}
+
+/// One exported data point of an integer sum (a counter).
+#[derive(Debug, Clone)]
+pub(super) struct IntSum {
+    /// The metric's name.
+    name: String,
+    /// The point's attributes.
+    attributes: Vec<(String, String)>,
+    /// Its value.
+    value: i64,
 }
 
 /// A fake OTLP/HTTP collector.
@@ -128,6 +141,15 @@ pub(super) fn record_metrics(received: &Mutex<Received>, request: ExportMetricsS
     use opentelemetry_proto::tonic::metrics::v1::metric::Data;
     let mut received = received.lock().expect("received lock");
     for metric in request.resource_metrics.into_iter().flat_map(|rm| rm.scope_metrics).flat_map(|sm| sm.metrics) {
+        if let Some(Data::Sum(sum)) = &metric.data {
+            use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+            for point in &sum.data_points {
+                if let Some(Value::AsInt(value)) = point.value {
+                    let (name, attributes) = (metric.name.clone(), flatten(&point.attributes));
+                    received.int_sums.push(IntSum { name, attributes, value });
+                }
+            }
+        }
         let attribute_sets: Vec<Vec<(String, String)>> = match &metric.data {
             Some(Data::Sum(sum)) => sum.data_points.iter().map(|p| flatten(&p.attributes)).collect(),
             Some(Data::Gauge(gauge)) => gauge.data_points.iter().map(|p| flatten(&p.attributes)).collect(),
@@ -182,6 +204,19 @@ impl FakeOtlp {
     pub fn metric_points(&self, name: &str) -> Vec<Vec<(String, String)>> {
         let received = self.received.lock().expect("received lock");
         received.metric_points.iter().filter(|(n, _)| n == name).map(|(_, attrs)| attrs.clone()).collect()
+    }
+
+    /// The last exported value of integer counter `name` for the data point
+    /// whose attributes include `attribute` (cumulative, as the SDK exports
+    /// by default), if any arrived.
+    pub fn last_int_sum(&self, name: &str, attribute: (&str, &str)) -> Option<i64> {
+        let received = self.received.lock().expect("received lock");
+        received
+            .int_sums
+            .iter()
+            .rev()
+            .find(|sum| sum.name == name && sum.attributes.iter().any(|(k, v)| k == attribute.0 && v == attribute.1))
+            .map(|sum| sum.value)
     }
 
     /// Waits up to `within` until `found` holds for the spans received.
