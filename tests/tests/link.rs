@@ -151,7 +151,7 @@ async fn the_bridge_keeps_its_connections_to_the_sidecar(#[values(Link::Loopback
     sidecar.sigterm();
     assert!(sidecar.wait(Duration::from_secs(15)).success(), "{}", sidecar.logs());
     let accepted = otlp
-        .last_int_sum("chaoslab.http.connections", ("chaoslab.listener", "sidecar"))
+        .int_sum_total("chaoslab.http.connections", ("chaoslab.listener", "sidecar"))
         .unwrap_or_else(|| panic!("no connection count from the sidecar: {:?}", otlp.metric_names()));
     eprintln!("{link:?}: {requests} requests, {} sidecar calls, {accepted} connections", 2 * requests);
     assert!(

@@ -65,6 +65,9 @@ pub(super) struct IntSum {
     attributes: Vec<(String, String)>,
     /// Its value.
     value: i64,
+    /// Whether it is a running total (cumulative temporality) rather than
+    /// the change since the previous export (delta).
+    cumulative: bool,
 }
 
 /// A fake OTLP/HTTP collector.
@@ -142,11 +145,13 @@ pub(super) fn record_metrics(received: &Mutex<Received>, request: ExportMetricsS
     let mut received = received.lock().expect("received lock");
     for metric in request.resource_metrics.into_iter().flat_map(|rm| rm.scope_metrics).flat_map(|sm| sm.metrics) {
         if let Some(Data::Sum(sum)) = &metric.data {
+            use opentelemetry_proto::tonic::metrics::v1::AggregationTemporality;
             use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value;
+            let cumulative = sum.aggregation_temporality == AggregationTemporality::Cumulative as i32;
             for point in &sum.data_points {
                 if let Some(Value::AsInt(value)) = point.value {
                     let (name, attributes) = (metric.name.clone(), flatten(&point.attributes));
-                    received.int_sums.push(IntSum { name, attributes, value });
+                    received.int_sums.push(IntSum { name, attributes, value, cumulative });
                 }
             }
         }
@@ -206,17 +211,18 @@ impl FakeOtlp {
         received.metric_points.iter().filter(|(n, _)| n == name).map(|(_, attrs)| attrs.clone()).collect()
     }
 
-    /// The last exported value of integer counter `name` for the data point
-    /// whose attributes include `attribute` (cumulative, as the SDK exports
-    /// by default), if any arrived.
-    pub fn last_int_sum(&self, name: &str, attribute: (&str, &str)) -> Option<i64> {
+    /// The total so far of integer counter `name` over the data points
+    /// whose attributes include `attribute`, if any arrived: the last
+    /// cumulative value (the SDK's default), or the deltas added up.
+    pub fn int_sum_total(&self, name: &str, attribute: (&str, &str)) -> Option<i64> {
         let received = self.received.lock().expect("received lock");
-        received
+        let mut points = received
             .int_sums
             .iter()
-            .rev()
-            .find(|sum| sum.name == name && sum.attributes.iter().any(|(k, v)| k == attribute.0 && v == attribute.1))
-            .map(|sum| sum.value)
+            .filter(|sum| sum.name == name && sum.attributes.iter().any(|(k, v)| k == attribute.0 && v == attribute.1))
+            .peekable();
+        let cumulative = points.peek()?.cumulative;
+        Some(if cumulative { points.last()?.value } else { points.map(|sum| sum.value).sum() })
     }
 
     /// Waits up to `within` until `found` holds for the spans received.
