@@ -237,16 +237,16 @@ impl RedisStore {
         let target = self.target.clone();
         let first_token_ms = self.auth.first_token.map(|d| d.as_millis() as u64);
         let user = self.auth.user.clone().unwrap_or_else(|| "default".to_owned());
+        let call_timeout = self.call_timeout;
         tokio::spawn(async move {
-            let (generation, mut manager) = conn.get();
-            match redis::cmd("PING").query_async::<()>(&mut manager).await {
+            let ping = |mut manager: ConnectionManager| async move {
+                redis::cmd("PING").query_async::<()>(&mut manager).await
+            };
+            match conn.call(call_timeout, ping).await {
                 Ok(()) => tracing::info!(redis = %target, user, first_token_ms,
                     first_command_ms = started.elapsed().as_millis() as u64, "connected to redis"),
-                Err(err) => {
-                    conn.recover(generation, &err);
-                    tracing::warn!(redis = %target, error = %err,
-                        "redis not usable yet; will keep retrying on demand");
-                }
+                Err(err) => tracing::warn!(redis = %target, error = %err,
+                    "redis not usable yet; will keep retrying on demand"),
             }
         });
     }

@@ -29,7 +29,8 @@ pub struct Renewing {
     config: ConnectionManagerConfig,
     /// A replacement is connecting in the background (at most one at a time).
     renewing: AtomicBool,
-    /// Which connection this is, for the log lines ("redis", "coordination").
+    /// Which connection this is, for the log lines ("store", "coordination",
+    /// "subscription").
     role: &'static str,
 }
 
@@ -52,7 +53,7 @@ impl Renewing {
     }
 
     /// The manager in use and its generation.
-    pub fn get(&self) -> (u64, ConnectionManager) {
+    fn get(&self) -> (u64, ConnectionManager) {
         self.current.read().expect("connection lock").clone()
     }
 
@@ -89,7 +90,7 @@ impl Renewing {
     /// credentials, a fresh manager connects in the background and replaces
     /// it. Calls meanwhile fail fast, as before; other errors change nothing
     /// (redis-rs reconnects by itself after I/O errors).
-    pub fn recover(self: &Arc<Self>, generation: u64, err: &RedisError) {
+    fn recover(self: &Arc<Self>, generation: u64, err: &RedisError) {
         if err.kind() != ErrorKind::AuthenticationFailed || self.renewing.swap(true, Ordering::AcqRel) {
             return;
         }
